@@ -1,0 +1,4 @@
+.PHONY: test-go demo-go
+test-go:
+	@echo "test-go: not written yet"
+demo-go:

@@ -1,0 +1,4 @@
+.PHONY: test-python demo-python
+test-python:
+	@echo "test-python: not written yet"
+demo-python:

@@ -1,0 +1,11 @@
+//! lfq: lock-free multi-producer multi-consumer queues.
+
+mod error;
+mod ffi;
+mod queue;
+mod ring;
+mod standin;
+
+pub use error::{PopError, PushError};
+pub use queue::Queue;
+pub use ring::Ring;
