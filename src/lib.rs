@@ -4,7 +4,8 @@ mod error;
 mod ffi;
 mod queue;
 mod ring;
-mod standin;
+mod sync;
+mod wait;
 
 pub use error::{PopError, PushError};
 pub use queue::Queue;

@@ -1,17 +1,684 @@
-//! TEMPORARY: stand-in until the lock-free Ring lands.
-use crate::standin::{common_methods, Locked};
-use crate::{PopError, PushError};
-use std::time::Duration;
+//! The bounded queue: a ring of slots with per-slot stamps (after Dmitry Vyukov's bounded MPMC
+//! queue), with blocking, timeouts, close and overwrite.
+//!
+//! # Algorithm
+//!
+//! Items take positions encoded as `lap * one_lap + offset`, where `offset < capacity` picks the
+//! slot and `one_lap` is the power of two above `capacity`, so any capacity works and exactly
+//! `capacity` items fit. Each slot carries a stamp that says whose turn it is:
+//!
+//! * `stamp == p`: empty, waiting for the push at position `p`;
+//! * `stamp == p + 1`: full, holding the item pushed at `p`, waiting for the pop at `p`;
+//!   the pop then sets `stamp = p + one_lap`, the next lap's push position for this slot.
+//!
+//! A push reads the tail position and that slot's stamp; if the slot awaits this position it
+//! claims it with a CAS on the tail, writes the item and publishes it by storing the stamp. A pop
+//! does the mirror image on the head. The closed mark lives in bit 0 of the tail word, so one
+//! atomic OR stops every later push.
+//!
+//! # The fast path reads only its own side
+//!
+//! When the slot at the tail still holds last lap's item, a push reports `Full` from the stamp
+//! alone, and a pop that finds the slot at the head not yet written reports `Empty` after reading
+//! a flag that only `close` writes. Neither reads the other side's index, so a producer and a
+//! consumer that keep polling a full or an empty ring do not pull each other's index cache line
+//! back and forth (crossbeam's `ArrayQueue` does, with a full fence, which is what costs it most
+//! of its speed in producer/consumer benchmarks). The price: while a pop has claimed the oldest
+//! item but not yet released its slot, a push may report `Full` though the pop has begun; and
+//! while a push has claimed a position but not written it, a pop may report `Empty`. Both
+//! windows last a few instructions, and no item is lost or reordered by them.
+//!
+//! The blocking forms decide with the other side's index instead (loaded with `SeqCst`, see
+//! wait.rs), spinning through those short windows, so a sleeper never misses the change it
+//! waits for.
 
-pub struct Ring<T>(Locked<T>);
+use crate::sync::{AtomicBool, AtomicUsize, Ordering, UnsafeCell};
+use crate::wait::{spin_then_wait, Waiters};
+use crate::{PopError, PushError};
+use crossbeam_utils::{Backoff, CachePadded};
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::time::{Duration, Instant};
+
+/// Bit 0 of the tail word is the closed mark; the tail position sits above it.
+const CLOSED: usize = 1;
+const SHIFT: usize = 1;
+
+struct Slot<T> {
+    /// Whose turn it is (module comment).
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A bounded multi-producer multi-consumer FIFO queue holding at most `capacity` items.
+///
+/// Besides the non-blocking [`push`](Self::push) and [`pop`](Self::pop), it can wait for room or
+/// for an item (with or without a timeout; waiting threads sleep in the operating system), and
+/// [`force_push`](Self::force_push) overwrites the oldest item when full.
+///
+/// # Examples
+///
+/// ```
+/// use lfq::{PushError, Ring};
+///
+/// let ring = Ring::new(2);
+/// ring.push('a').unwrap();
+/// ring.push('b').unwrap();
+/// assert!(matches!(ring.push('c'), Err(PushError::Full('c'))));
+/// assert_eq!(ring.force_push('c'), Ok(Some('a')));
+/// assert_eq!(ring.pop(), Ok('b'));
+/// assert_eq!(ring.pop(), Ok('c'));
+/// ```
+pub struct Ring<T> {
+    /// Position of the next pop.
+    head: CachePadded<AtomicUsize>,
+    /// `position << SHIFT | CLOSED` of the next push.
+    tail: CachePadded<AtomicUsize>,
+    /// Set by `close`, read by pops that find the ring empty: read-mostly, on its own line.
+    closed: CachePadded<AtomicBool>,
+    /// Consumers sleeping until an item arrives.
+    readers: CachePadded<Waiters>,
+    /// Producers sleeping until room appears.
+    writers: CachePadded<Waiters>,
+    slots: Box<[Slot<T>]>,
+    one_lap: usize,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: items move between threads, which needs `T: Send`; each slot's value is accessed by one
+// claimer at a time, handed over by the stamp's release/acquire pairs.
+unsafe impl<T: Send> Send for Ring<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Ring<T> {}
+
 impl<T> Ring<T> {
-    pub fn new(capacity: usize) -> Self { assert!(capacity > 0, "capacity must be non-zero"); Ring(Locked::new(Some(capacity))) }
-    common_methods!();
-    pub fn is_full(&self) -> bool { self.0.len() == self.0.cap().unwrap() }
-    pub fn push_timeout(&self, item: T, timeout: Duration) -> Result<(), PushError<T>> {
-        match self.0.push_wait(item, Some(timeout)) { Err(PushError::Full(x)) => Err(PushError::Timeout(x)), r => r }
+    /// Creates an empty ring that holds exactly `capacity` items.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is zero, or so large that positions could not be encoded.
+    pub fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "ring capacity must be non-zero");
+        Self::try_new(capacity).expect("ring capacity too large")
     }
-    pub fn push_blocking(&self, item: T) -> Result<(), PushError<T>> { self.0.push_wait(item, None) }
-    pub fn force_push(&self, item: T) -> Result<Option<T>, PushError<T>> { self.0.force_push(item) }
-    pub fn wait_not_full(&self, timeout: Option<Duration>) -> Result<(), PushError<()>> { self.0.wait_not_full(timeout) }
+
+    /// `new` for the C layer: `None` when `capacity` cannot be encoded or allocated, instead of
+    /// a panic or an abort. `capacity` must be non-zero.
+    pub(crate) fn try_new(capacity: usize) -> Option<Self> {
+        let one_lap = capacity
+            .checked_add(1)
+            .and_then(usize::checked_next_power_of_two)
+            .filter(|lap| *lap <= usize::MAX >> (SHIFT + 1))?;
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(capacity).ok()?;
+        slots.extend((0..capacity).map(|offset| Slot {
+            stamp: AtomicUsize::new(offset),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        Some(Ring {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            closed: CachePadded::new(AtomicBool::new(false)),
+            readers: CachePadded::new(Waiters::new()),
+            writers: CachePadded::new(Waiters::new()),
+            slots: slots.into_boxed_slice(),
+            one_lap,
+            _owns: PhantomData,
+        })
+    }
+
+    /// The number of items the ring holds when full.
+    fn cap(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn slot(&self, position: usize) -> &Slot<T> {
+        // `& (one_lap - 1)` strips the lap, leaving an offset below capacity.
+        &self.slots[position & (self.one_lap - 1)]
+    }
+
+    /// The position `steps` after `position` (steps ≤ capacity).
+    fn advance(&self, position: usize, steps: usize) -> usize {
+        let offset = position & (self.one_lap - 1);
+        if offset + steps < self.cap() {
+            position + steps
+        } else {
+            let lap = position & !(self.one_lap - 1);
+            lap.wrapping_add(self.one_lap) + (offset + steps - self.cap())
+        }
+    }
+
+    /// How many positions lie from `head` up to `tail`.
+    fn distance(&self, head: usize, tail: usize) -> usize {
+        let head_offset = head & (self.one_lap - 1);
+        let tail_offset = tail & (self.one_lap - 1);
+        if head_offset < tail_offset {
+            tail_offset - head_offset
+        } else if head_offset > tail_offset {
+            self.cap() - head_offset + tail_offset
+        } else if head == tail {
+            0
+        } else {
+            self.cap()
+        }
+    }
+
+    /// Pushes an item at the back, or hands it back in [`PushError::Full`] /
+    /// [`PushError::Closed`].
+    pub fn push(&self, item: T) -> Result<(), PushError<T>> {
+        self.push_once(item, false)
+    }
+
+    /// One push attempt. `exact` decides `Full` by the head index (for waiters) rather than by
+    /// the slot alone (module comment).
+    fn push_once(&self, item: T, exact: bool) -> Result<(), PushError<T>> {
+        let mut item = Some(item);
+        match self.push_batch_with(1, 1, exact, |_| item.take().expect("one item")) {
+            Ok(_) => Ok(()),
+            Err(PushError::Full(())) => Err(PushError::Full(item.expect("not pushed"))),
+            Err(_) => Err(PushError::Closed(item.expect("not pushed"))),
+        }
+    }
+
+    /// Pushes items from the front of `items`, in order, as many as fit, with one claim for the
+    /// batch; the items not pushed stay in the iterator.
+    ///
+    /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was.
+    ///
+    /// ```
+    /// let ring = lfq::Ring::new(2);
+    /// let mut items = vec![1, 2, 3].into_iter();
+    /// assert_eq!(ring.push_many(&mut items), Ok(2));
+    /// assert_eq!(items.next(), Some(3));
+    /// ```
+    pub fn push_many<I: ExactSizeIterator<Item = T>>(
+        &self,
+        items: &mut I,
+    ) -> Result<usize, PushError<()>> {
+        self.push_batch(items, 1)
+    }
+
+    /// Pushes between `min` and `items.len()` items, or none.
+    pub(crate) fn push_batch<I: ExactSizeIterator<Item = T>>(
+        &self,
+        items: &mut I,
+        min: usize,
+    ) -> Result<usize, PushError<()>> {
+        let want = items.len();
+        if want == 0 {
+            return Ok(0);
+        }
+        self.push_batch_with(min.clamp(1, want), want, false, |_| {
+            items
+                .next()
+                .expect("ExactSizeIterator reported a wrong len")
+        })
+    }
+
+    /// Claims between `min` and `max` consecutive positions (≤ capacity) with one CAS on the
+    /// tail, fills them with `next_item`, and wakes sleeping consumers.
+    fn push_batch_with(
+        &self,
+        min: usize,
+        max: usize,
+        exact: bool,
+        mut next_item: impl FnMut(usize) -> T,
+    ) -> Result<usize, PushError<()>> {
+        let max = max.min(self.cap());
+        let min = min.min(max);
+        let backoff = Backoff::new();
+        // Relaxed: the stamps, read with Acquire, carry the synchronisation; the CAS validates.
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & CLOSED != 0 {
+                return Err(PushError::Closed(()));
+            }
+            let first = tail >> SHIFT;
+            let mut free = 0;
+            let mut position = first;
+            let mut stale = false;
+            while free < max {
+                // Acquire: pairs with the consumer's Release stamp store, so its read of the
+                // old value is finished before we overwrite the slot.
+                let stamp = self.slot(position).stamp.load(Ordering::Acquire);
+                if stamp != position {
+                    // The slot still holds last lap's item (ring full here), or our tail is
+                    // stale because another producer already filled it.
+                    stale = stamp != position.wrapping_add(1).wrapping_sub(self.one_lap);
+                    break;
+                }
+                free += 1;
+                position = self.advance(position, 1);
+            }
+            if free < min {
+                if stale {
+                    // Another thread holds this position and is mid-operation: let it run.
+                    backoff.snooze();
+                    tail = self.tail.load(Ordering::Relaxed);
+                    continue;
+                }
+                if !exact || self.is_full_at(first, min) {
+                    return Err(PushError::Full(()));
+                }
+                // A consumer has claimed the oldest item and is about to release its slot.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+                continue;
+            }
+            let new_tail = self.advance(first, free) << SHIFT;
+            // SeqCst: the index update that `Waiters::notify` and consumers' emptiness checks are
+            // ordered against (wait.rs). Relaxed on failure: we re-read the stamps.
+            match self.tail.compare_exchange_weak(
+                tail,
+                new_tail,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let mut position = first;
+                    for index in 0..free {
+                        let slot = self.slot(position);
+                        let item = next_item(index);
+                        slot.value.with_mut(|value| {
+                            // SAFETY: the CAS made this position ours, and its stamp said the
+                            // slot was empty for it.
+                            unsafe { value.write(MaybeUninit::new(item)) }
+                        });
+                        // Release: pairs with the consumer's Acquire stamp load.
+                        slot.stamp
+                            .store(position.wrapping_add(1), Ordering::Release);
+                        position = self.advance(position, 1);
+                    }
+                    self.readers.notify(free);
+                    return Ok(free);
+                }
+                Err(current) => {
+                    tail = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Whether fewer than `room` positions are free at `tail`, judged by the head index (for
+    /// waiters: `SeqCst`, see wait.rs).
+    fn is_full_at(&self, tail: usize, room: usize) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        self.cap() - self.distance(head, tail).min(self.cap()) < room
+    }
+
+    /// Pops the oldest item, or reports [`PopError::Empty`] / [`PopError::Closed`] (closed and
+    /// empty).
+    pub fn pop(&self) -> Result<T, PopError> {
+        self.pop_once(false)
+    }
+
+    fn pop_once(&self, exact: bool) -> Result<T, PopError> {
+        let mut popped = None;
+        self.pop_batch_with(1, 1, exact, |item| popped = Some(item))?;
+        Ok(popped.expect("a successful pop yields one item"))
+    }
+
+    /// Pops up to `max` items into `out`, in order, with one claim for the batch.
+    ///
+    /// Returns how many were popped (at least one, or zero when `max` is zero), or
+    /// [`PopError::Empty`] / [`PopError::Closed`] as [`pop`](Self::pop) does.
+    pub fn pop_many(&self, out: &mut Vec<T>, max: usize) -> Result<usize, PopError> {
+        self.pop_batch(1, max, |item| out.push(item))
+    }
+
+    /// Pops between `min` and `max` items, or none (then `Empty`, or `Closed` once the ring is
+    /// closed with fewer than `min` items left).
+    pub(crate) fn pop_batch(
+        &self,
+        min: usize,
+        max: usize,
+        sink: impl FnMut(T),
+    ) -> Result<usize, PopError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        self.pop_batch_with(min.clamp(1, max), max, false, sink)
+    }
+
+    fn pop_batch_with(
+        &self,
+        min: usize,
+        max: usize,
+        exact: bool,
+        mut sink: impl FnMut(T),
+    ) -> Result<usize, PopError> {
+        let max = max.min(self.cap());
+        let min = min.min(max);
+        let backoff = Backoff::new();
+        // Relaxed: the stamps carry the synchronisation; the CAS validates.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let mut ready = 0;
+            let mut position = head;
+            let mut stale = false;
+            while ready < max {
+                // Acquire: pairs with the producer's Release stamp store, publishing the value.
+                let stamp = self.slot(position).stamp.load(Ordering::Acquire);
+                if stamp != position.wrapping_add(1) {
+                    // Not written yet for this lap (empty here), or our head is stale.
+                    stale = stamp != position;
+                    break;
+                }
+                ready += 1;
+                position = self.advance(position, 1);
+            }
+            if ready < min {
+                if stale {
+                    // Another thread holds this position and is mid-operation: let it run.
+                    backoff.snooze();
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+                // Acquire: pairs with the SeqCst store in `close`; the fast path reads no index.
+                if !exact && !self.closed.load(Ordering::Acquire) {
+                    return Err(PopError::Empty);
+                }
+                // SeqCst: the emptiness check waiters rely on (wait.rs).
+                let tail = self.tail.load(Ordering::SeqCst);
+                if self.distance(head, tail >> SHIFT) >= min {
+                    // Producers have claimed those positions and are writing them.
+                    backoff.snooze();
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+                if head != self.head.load(Ordering::SeqCst) {
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+                return Err(if tail & CLOSED != 0 {
+                    PopError::Closed
+                } else {
+                    PopError::Empty
+                });
+            }
+            let new_head = self.advance(head, ready);
+            // SeqCst: the index update that waiting producers' fullness checks and
+            // `Waiters::notify` are ordered against. Relaxed on failure: we re-read the stamps.
+            match self.head.compare_exchange_weak(
+                head,
+                new_head,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let mut position = head;
+                    for _ in 0..ready {
+                        let slot = self.slot(position);
+                        let item = slot.value.with(|value| {
+                            // SAFETY: the CAS made this position ours and its stamp said the
+                            // slot holds the item pushed at it.
+                            unsafe { ptr::read(value).assume_init() }
+                        });
+                        // Release: pairs with the producer's Acquire stamp load, so our read
+                        // is done before the next lap's push overwrites the slot.
+                        slot.stamp
+                            .store(position.wrapping_add(self.one_lap), Ordering::Release);
+                        sink(item);
+                        position = self.advance(position, 1);
+                    }
+                    self.writers.notify(ready);
+                    return Ok(ready);
+                }
+                Err(current) => {
+                    head = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Pushes an item, overwriting the oldest one when the ring is full.
+    ///
+    /// Returns `Ok(None)` if there was room, `Ok(Some(oldest))` with the item it evicted, or
+    /// [`PushError::Closed`] with the item if the ring is closed.
+    pub fn force_push(&self, item: T) -> Result<Option<T>, PushError<T>> {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        let position = loop {
+            if tail & CLOSED != 0 {
+                return Err(PushError::Closed(item));
+            }
+            let position = tail >> SHIFT;
+            // Acquire: as in `push_batch_with`.
+            let stamp = self.slot(position).stamp.load(Ordering::Acquire);
+            let holds_old = stamp.wrapping_add(self.one_lap) == position.wrapping_add(1);
+            if stamp == position || holds_old {
+                // SeqCst: as for every tail update (wait.rs); this also orders us with `close`.
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    self.advance(position, 1) << SHIFT,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => break position,
+                    Err(current) => tail = current,
+                }
+            } else {
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+            backoff.spin();
+        };
+        // The tail position is ours. If the slot still holds the item pushed one lap earlier,
+        // evict it by moving the head past it — unless a consumer claims it first, in which case
+        // we wait for that consumer to release the slot.
+        let slot = self.slot(position);
+        let oldest = position.wrapping_sub(self.one_lap);
+        let backoff = Backoff::new();
+        let evicted = loop {
+            // Acquire: pairs with a consumer's Release stamp store.
+            if slot.stamp.load(Ordering::Acquire) == position {
+                break None;
+            }
+            // SeqCst: a head update, like a pop's.
+            if self
+                .head
+                .compare_exchange_weak(
+                    oldest,
+                    self.advance(oldest, 1),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
+                // SAFETY: moving the head past `oldest` made its item ours, and the slot holds
+                // it (its stamp was not released).
+                break Some(
+                    slot.value
+                        .with(|value| unsafe { ptr::read(value).assume_init() }),
+                );
+            }
+            backoff.snooze();
+        };
+        slot.value.with_mut(|value| {
+            // SAFETY: the slot is ours: its old item was moved out above or by a consumer.
+            unsafe { value.write(MaybeUninit::new(item)) }
+        });
+        // Release: publishes the value to the consumer's Acquire stamp load.
+        slot.stamp
+            .store(position.wrapping_add(1), Ordering::Release);
+        self.readers.notify(1);
+        Ok(evicted)
+    }
+
+    /// Pushes an item, waiting up to `timeout` for room. A zero timeout tries once.
+    ///
+    /// Returns [`PushError::Timeout`] if no room appeared in time and [`PushError::Closed`] if
+    /// the ring is closed, with the item either way.
+    pub fn push_timeout(&self, item: T, timeout: Duration) -> Result<(), PushError<T>> {
+        self.push_until(item, Instant::now().checked_add(timeout))
+    }
+
+    /// Pushes an item, sleeping until there is room. Fails only with [`PushError::Closed`].
+    pub fn push_blocking(&self, item: T) -> Result<(), PushError<T>> {
+        self.push_until(item, None)
+    }
+
+    fn push_until(&self, item: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
+        let mut pending = Some(item);
+        let attempt = || match self.push_once(pending.take().expect("item pending"), true) {
+            Err(PushError::Full(item)) => {
+                pending = Some(item);
+                None
+            }
+            other => Some(other),
+        };
+        match spin_then_wait(&self.writers, deadline, attempt) {
+            Some(outcome) => outcome,
+            None => Err(PushError::Timeout(pending.expect("item pending"))),
+        }
+    }
+
+    /// Pops an item, waiting up to `timeout` for one. A zero timeout tries once.
+    ///
+    /// Returns [`PopError::Timeout`] if none arrived in time, [`PopError::Closed`] if the ring
+    /// is closed and empty.
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
+        self.pop_until(Instant::now().checked_add(timeout))
+    }
+
+    /// Pops an item, sleeping until one arrives. Fails only with [`PopError::Closed`].
+    pub fn pop_blocking(&self) -> Result<T, PopError> {
+        self.pop_until(None)
+    }
+
+    fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopError> {
+        let attempt = || match self.pop_once(true) {
+            Err(PopError::Empty) => None,
+            other => Some(other),
+        };
+        spin_then_wait(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout))
+    }
+
+    /// Blocks until an item is queued, without taking it (another consumer may take it first).
+    ///
+    /// Returns [`PopError::Closed`] once the ring is closed and empty, [`PopError::Timeout`] if
+    /// `timeout` passes first; `None` waits without limit.
+    pub fn wait_nonempty(&self, timeout: Option<Duration>) -> Result<(), PopError> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let attempt = || {
+            // SeqCst: the emptiness check `Waiters` relies on.
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            if tail >> SHIFT != head {
+                Some(Ok(()))
+            } else if tail & CLOSED != 0 {
+                Some(Err(PopError::Closed))
+            } else {
+                None
+            }
+        };
+        let outcome =
+            spin_then_wait(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout));
+        if outcome.is_ok() {
+            // This call may have taken the wakeup meant for a consumer without taking the item:
+            // pass it on, so a thread sleeping in a pop cannot sleep beside a queued item.
+            self.readers.notify(1);
+        }
+        outcome
+    }
+
+    /// Blocks until there is room for a push, without pushing (another producer may fill it
+    /// first).
+    ///
+    /// Returns [`PushError::Closed`] once the ring is closed, [`PushError::Timeout`] if
+    /// `timeout` passes first; `None` waits without limit.
+    pub fn wait_not_full(&self, timeout: Option<Duration>) -> Result<(), PushError<()>> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let attempt = || {
+            // SeqCst: the fullness check `Waiters` relies on.
+            let tail = self.tail.load(Ordering::SeqCst);
+            if tail & CLOSED != 0 {
+                Some(Err(PushError::Closed(())))
+            } else if !self.is_full_at(tail >> SHIFT, 1) {
+                Some(Ok(()))
+            } else {
+                None
+            }
+        };
+        let outcome =
+            spin_then_wait(&self.writers, deadline, attempt).unwrap_or(Err(PushError::Timeout(())));
+        if outcome.is_ok() {
+            // As in `wait_nonempty`: pass on a wakeup meant for a producer.
+            self.writers.notify(1);
+        }
+        outcome
+    }
+
+    /// Closes the ring: pushes fail from now on, pops drain what is left and then report
+    /// [`PopError::Closed`], and every waiting thread wakes. Returns `true` if this call closed
+    /// it.
+    pub fn close(&self) -> bool {
+        // SeqCst: orders the close with every claim on the tail, and with waiters (wait.rs).
+        let previous = self.tail.fetch_or(CLOSED, Ordering::SeqCst);
+        // SeqCst: pairs with the Acquire load in pops that find the ring empty.
+        self.closed.store(true, Ordering::SeqCst);
+        self.readers.notify_all();
+        self.writers.notify_all();
+        previous & CLOSED == 0
+    }
+
+    /// Whether [`close`](Self::close) has been called.
+    pub fn is_closed(&self) -> bool {
+        // SeqCst: a caller that sees the mark also sees everything ordered before the close.
+        self.tail.load(Ordering::SeqCst) & CLOSED != 0
+    }
+
+    /// The number of items in the ring: a snapshot under concurrency.
+    pub fn len(&self) -> usize {
+        loop {
+            // SeqCst loads: the tail is read twice around the head so the pair is consistent.
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            if self.tail.load(Ordering::SeqCst) == tail {
+                return self.distance(head, tail >> SHIFT);
+            }
+        }
+    }
+
+    /// Whether the ring holds no item (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the ring holds `capacity` items (a snapshot).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.cap()
+    }
+
+    /// `Some(capacity)`: the most items the ring holds.
+    pub fn capacity(&self) -> Option<usize> {
+        Some(self.cap())
+    }
+}
+
+impl<T> fmt::Debug for Ring<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ring")
+            .field("len", &self.len())
+            .field("capacity", &self.cap())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        // Exclusive access: every claimed position has been written or read.
+        let mut position = self.head.load(Ordering::Relaxed);
+        for _ in 0..self.len() {
+            self.slot(position).value.with_mut(|value| {
+                // SAFETY: positions from the head onwards, `len` of them, hold live items.
+                unsafe { (*value).assume_init_drop() }
+            });
+            position = self.advance(position, 1);
+        }
+    }
 }

@@ -1,0 +1,218 @@
+package lfq
+
+/*
+#include <stdlib.h>
+#include "lfq.h"
+*/
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// scratch holds the buffers one batch call hands to the library. They are C memory: the library
+// may read and write them freely, and cgo has no Go memory to check on each call (its pointer
+// check would otherwise walk every lfq_message of a receive batch). Scratches are pooled so that a
+// batch costs no allocation in the steady state; a cleanup frees the C memory of a scratch that
+// the pool drops.
+type scratch struct {
+	mem *scratchMem
+}
+
+// scratchMem is kept apart from scratch so that the cleanup can hold it without keeping the
+// scratch itself reachable.
+type scratchMem struct {
+	data  cbuf // outgoing messages packed back to back
+	sizes cbuf // outgoing message lengths (size_t)
+	msgs  cbuf // incoming lfq_message structs, uninitialised until lfq_recv_burst fills them
+}
+
+// cbuf is a growable block of C memory whose old contents never need keeping.
+type cbuf struct {
+	p unsafe.Pointer
+	n uintptr
+}
+
+// reserve returns a block of at least n bytes (n > 0).
+func (b *cbuf) reserve(n uintptr) unsafe.Pointer {
+	if n > b.n {
+		C.free(b.p)
+		b.p, b.n = nil, 0
+		p := C.malloc(C.size_t(n))
+		if p == nil {
+			panic("lfq: out of memory")
+		}
+		b.p, b.n = p, n
+	}
+	return b.p
+}
+
+func (m *scratchMem) free() {
+	for _, b := range []*cbuf{&m.data, &m.sizes, &m.msgs} {
+		C.free(b.p)
+		b.p, b.n = nil, 0
+	}
+}
+
+// maxPooledBytes keeps a rare huge batch from pinning its buffers in the pool.
+const maxPooledBytes = 1 << 20
+
+const messageSize = unsafe.Sizeof(C.lfq_message{})
+
+var scratchPool = sync.Pool{New: func() any {
+	s := &scratch{mem: new(scratchMem)}
+	runtime.AddCleanup(s, (*scratchMem).free, s.mem)
+	return s
+}}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+func putScratch(s *scratch) {
+	if m := s.mem; m.data.n > maxPooledBytes || m.sizes.n > maxPooledBytes || m.msgs.n > maxPooledBytes {
+		m.free() // still safe to pool: the next reserve allocates afresh
+	}
+	scratchPool.Put(s)
+}
+
+// SendBatch sends msgs in order, waiting while a ring is full, and returns how many were sent.
+// Messages that fit are sent with one cgo call for the whole batch. It returns n < len(msgs) only
+// with an error: [ErrClosed] when the queue is closed part way. If any message is longer than
+// [Queue.MaxMessageSize], nothing is sent and the error is [ErrTooLarge].
+func (q *Queue) SendBatch(msgs [][]byte) (int, error) {
+	return q.SendBatchContext(context.Background(), msgs)
+}
+
+// SendBatchContext is SendBatch that gives up when ctx is done, returning the number already sent
+// and ctx.Err().
+func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	total := 0
+	for _, m := range msgs {
+		if len(m) > q.maxSize {
+			return 0, ErrTooLarge
+		}
+		total += len(m)
+	}
+	s := getScratch()
+	defer putScratch(s)
+	// The library wants a valid data pointer even when every message is empty, hence the +1.
+	data := unsafe.Slice((*byte)(s.mem.data.reserve(uintptr(total)+1)), total)
+	sizes := unsafe.Slice((*C.size_t)(s.mem.sizes.reserve(uintptr(len(msgs))*unsafe.Sizeof(C.size_t(0)))), len(msgs))
+	off := 0
+	for i, m := range msgs {
+		off += copy(data[off:], m)
+		sizes[i] = C.size_t(len(m))
+	}
+
+	sent := 0
+	off = 0
+	for sent < len(msgs) {
+		n, err := q.trySendBurst(data[off:], sizes[sent:])
+		if err == ErrFull {
+			err = q.wait(ctx, &q.writers, func() error {
+				var e error
+				n, e = q.trySendBurst(data[off:], sizes[sent:])
+				return e
+			}, ErrFull)
+		}
+		if err != nil {
+			return sent, err
+		}
+		for _, sz := range sizes[sent : sent+n] {
+			off += int(sz)
+		}
+		sent += n
+		q.readers.wake()
+	}
+	return sent, nil
+}
+
+// trySendBurst sends as many of the packed messages as fit now, with one cgo call. data and
+// sizes are views of a scratch's C memory; data may be empty but its pointer is still valid.
+func (q *Queue) trySendBurst(data []byte, sizes []C.size_t) (int, error) {
+	dp := unsafe.Pointer(unsafe.SliceData(data))
+	sp := unsafe.SliceData(sizes)
+	var sent C.size_t
+	q.mu.RLock()
+	h := q.h
+	if h == nil {
+		q.mu.RUnlock()
+		return 0, ErrFreed
+	}
+	st := C.lfq_send_burst(h, dp, sp, C.size_t(len(sizes)), &sent, 0)
+	q.mu.RUnlock()
+	if st != C.LFQ_OK {
+		return 0, q.statusError(st)
+	}
+	return int(sent), nil
+}
+
+// RecvBatch waits until at least one message is available, then receives up to len(dst) messages
+// with one cgo call and returns how many. Message i is copied into dst[i], reusing its capacity
+// (dst[i] = append(dst[i][:0], ...)), so a dst kept across calls makes receiving allocation-free;
+// len(dst[i]) is the message's length. Once the queue is closed and empty it returns [ErrClosed].
+// An empty dst returns 0, nil at once.
+func (q *Queue) RecvBatch(dst [][]byte) (int, error) {
+	return q.RecvBatchContext(context.Background(), dst)
+}
+
+// RecvBatchContext is RecvBatch that gives up when ctx is done, returning 0 and ctx.Err(); no
+// message is taken in that case.
+func (q *Queue) RecvBatchContext(ctx context.Context, dst [][]byte) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	n, err := q.tryRecvBurst(dst)
+	if err == ErrEmpty {
+		err = q.wait(ctx, &q.readers, func() error {
+			var e error
+			n, e = q.tryRecvBurst(dst)
+			return e
+		}, ErrEmpty)
+	}
+	if err != nil {
+		return 0, err
+	}
+	q.writers.wake()
+	return n, nil
+}
+
+// tryRecvBurst receives up to len(dst) messages with one cgo call, without waiting.
+func (q *Queue) tryRecvBurst(dst [][]byte) (int, error) {
+	s := getScratch()
+	defer putScratch(s)
+	p := (*C.lfq_message)(s.mem.msgs.reserve(uintptr(len(dst)) * messageSize))
+	msgs := unsafe.Slice(p, len(dst))
+	var got C.size_t
+	q.mu.RLock()
+	h := q.h
+	if h == nil {
+		q.mu.RUnlock()
+		return 0, ErrFreed
+	}
+	st := C.lfq_recv_burst(h, p, C.size_t(len(msgs)), &got, 0)
+	q.mu.RUnlock()
+	if st != C.LFQ_OK {
+		return 0, q.statusError(st)
+	}
+	n := int(got)
+	anyHeap := false
+	for i := range msgs[:n] {
+		m := &msgs[i]
+		dst[i] = append(dst[i][:0], messageBytes(m)...)
+		if m.heap != nil {
+			anyHeap = true
+		}
+	}
+	if anyHeap {
+		// One call frees all heap parts; batches of small messages, which are all inline,
+		// skip the crossing.
+		C.lfq_message_release(p, C.size_t(n))
+	}
+	return n, nil
+}

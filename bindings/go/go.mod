@@ -1,0 +1,3 @@
+module github.com/lfq-dev/lfq/bindings/go
+
+go 1.24

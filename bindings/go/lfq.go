@@ -1,0 +1,350 @@
+// Package lfq binds liblfq, a lock-free multi-producer multi-consumer queue engine written in
+// Rust, through its C ABI (include/lfq.h).
+//
+// A [Queue] carries byte messages. Each message is copied into library memory by Send and copied
+// back out by Recv, so the caller keeps ownership of every slice it passes in and cgo's pointer
+// rules hold. Queues made by [NewQueue] are unbounded; queues made by [NewRing] hold at most a fixed
+// number of messages.
+//
+// A cgo call costs about as much as a whole channel operation, so single Send/Recv pairs are
+// slower than a buffered channel. [Queue.SendBatch] and [Queue.RecvBatch] move many messages per
+// cgo call and are where lfq is faster. Other reasons to use lfq from Go: sharing a queue with C
+// code in the same process, and holding large backlogs outside the Go heap.
+//
+// Blocking calls wait in Go, not in C: any number of goroutines blocked in Recv or Send on one
+// queue cost at most one OS thread per direction, and cancelling their context returns promptly.
+//
+// All methods are safe for concurrent use.
+package lfq
+
+/*
+#include <stdlib.h>
+#include "lfq.h"
+
+// None of these keeps a pointer argument after it returns or calls back into Go, which lets cgo
+// leave stack buffers (a received message, a count) on the stack and skip its callback bookkeeping.
+#cgo noescape lfq_send
+#cgo nocallback lfq_send
+#cgo noescape lfq_recv
+#cgo nocallback lfq_recv
+#cgo noescape lfq_send_burst
+#cgo nocallback lfq_send_burst
+#cgo noescape lfq_recv_burst
+#cgo nocallback lfq_recv_burst
+#cgo noescape lfq_message_release
+#cgo nocallback lfq_message_release
+#cgo nocallback lfq_len
+#cgo nocallback lfq_wait_readable
+#cgo nocallback lfq_wait_writable
+#cgo nocallback lfq_close
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// DefaultMaxMessageSize is the largest message, in bytes, that a queue accepts.
+const DefaultMaxMessageSize = int(C.LFQ_DEFAULT_MAX_MESSAGE_SIZE)
+
+// Sentinel errors. Compare with errors.Is.
+var (
+	// ErrClosed is returned by sends on a closed queue, and by receives once a closed queue is empty.
+	ErrClosed = errors.New("lfq: queue closed")
+	// ErrFull is returned by TrySend when a ring has no room.
+	ErrFull = errors.New("lfq: queue full")
+	// ErrEmpty is returned by TryRecv when there is no message.
+	ErrEmpty = errors.New("lfq: queue empty")
+	// ErrTooLarge is returned when a message is longer than the queue's maximum message size.
+	ErrTooLarge = errors.New("lfq: message too large")
+	// ErrFreed is returned by every call on a queue after Free.
+	ErrFreed = errors.New("lfq: queue already freed")
+	// ErrInvalid is wrapped by errors about bad arguments, such as a ring capacity that is not positive.
+	ErrInvalid = errors.New("lfq: invalid argument")
+)
+
+// Queue is a FIFO queue of byte messages, unbounded ([NewQueue]) or bounded ([NewRing]).
+// Any number of goroutines may send and receive at once. A Queue must not be copied.
+type Queue struct {
+	// mu is read-held by every call that uses h and write-held only by Free, because
+	// lfq_destroy must not overlap any other call on the same handle.
+	mu sync.RWMutex
+	h  *C.lfq_queue
+
+	// freeing is set when Free starts; Free closes the queue first, and callers that see that
+	// close report ErrFreed rather than ErrClosed.
+	freeing atomic.Bool
+
+	capacity int
+	maxSize  int
+
+	readers waitSet // goroutines waiting for a message
+	writers waitSet // goroutines waiting for room (rings only)
+}
+
+// NewQueue returns an empty unbounded queue. It panics only if the library cannot allocate the
+// queue, as make does when memory runs out.
+func NewQueue() *Queue {
+	q, err := newQueue(0)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+// NewRing returns an empty bounded queue that holds at most capacity messages. It returns an
+// error wrapping [ErrInvalid] when capacity is not positive or is too large for the library.
+func NewRing(capacity int) (*Queue, error) {
+	if capacity <= 0 {
+		return nil, fmt.Errorf("%w: ring capacity must be positive, got %d", ErrInvalid, capacity)
+	}
+	return newQueue(capacity)
+}
+
+func newQueue(capacity int) (*Queue, error) {
+	opts := C.lfq_options{payload: C.LFQ_PAYLOAD_BYTES}
+	var h *C.lfq_queue
+	var st C.lfq_status
+	if capacity == 0 {
+		st = C.lfq_queue_new(&opts, &h)
+	} else {
+		st = C.lfq_ring_new(C.size_t(capacity), &opts, &h)
+	}
+	if st != C.LFQ_OK {
+		return nil, statusError(st)
+	}
+	q := &Queue{h: h, capacity: capacity, maxSize: int(C.lfq_max_message_size(h))}
+	q.readers.init(true)
+	q.writers.init(false)
+	runtime.SetFinalizer(q, finalize)
+	return q, nil
+}
+
+// finalized counts queues freed by the finalizer, for tests.
+var finalized atomic.Int64
+
+// finalize releases the library memory of a queue nobody can reach; no call can be in flight.
+func finalize(q *Queue) {
+	q.Free()
+	finalized.Add(1)
+}
+
+// Free releases the queue's library memory, dropping any messages still queued. Goroutines
+// blocked on the queue return [ErrFreed], and so does every later call. Free waits for calls
+// already inside the library to return; calling it more than once is harmless. A finalizer frees
+// queues that become unreachable, but Free releases the memory at a known time.
+func (q *Queue) Free() {
+	q.freeing.Store(true)
+	// Closing first makes the watchers' library waits return at once, so the write lock below
+	// is not held up for a whole wait slice.
+	q.mu.RLock()
+	h := q.h
+	if h != nil {
+		C.lfq_close(h)
+	}
+	q.mu.RUnlock()
+	if h == nil {
+		return
+	}
+
+	q.mu.Lock()
+	h, q.h = q.h, nil
+	q.mu.Unlock()
+	if h == nil {
+		return // another Free won the race
+	}
+	C.lfq_destroy(h)
+	runtime.SetFinalizer(q, nil)
+	q.readers.broadcast()
+	q.writers.broadcast()
+}
+
+// Close closes the queue: later sends return [ErrClosed], receivers get the messages still queued
+// and then [ErrClosed], and every blocked goroutine wakes. Closing an already closed queue returns
+// [ErrClosed].
+func (q *Queue) Close() error {
+	q.mu.RLock()
+	h := q.h
+	if h == nil {
+		q.mu.RUnlock()
+		return ErrFreed
+	}
+	st := C.lfq_close(h)
+	q.mu.RUnlock()
+	q.readers.broadcast()
+	q.writers.broadcast()
+	return q.statusError(st)
+}
+
+// Len returns the number of queued messages; under concurrent use it is a snapshot. It returns 0
+// after Free.
+func (q *Queue) Len() int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.h == nil {
+		return 0
+	}
+	return int(C.lfq_len(q.h))
+}
+
+// Cap returns the capacity of a ring, or 0 for an unbounded queue.
+func (q *Queue) Cap() int { return q.capacity }
+
+// MaxMessageSize returns the largest message, in bytes, the queue accepts.
+func (q *Queue) MaxMessageSize() int { return q.maxSize }
+
+// Send appends msg to the queue, waiting while a ring is full. It returns [ErrClosed] if the queue
+// is or becomes closed, and [ErrTooLarge] if msg is longer than [Queue.MaxMessageSize]. A nil or
+// empty msg is sent as a zero-length message.
+func (q *Queue) Send(msg []byte) error {
+	return q.SendContext(context.Background(), msg)
+}
+
+// TrySend is Send without waiting: it returns [ErrFull] when a ring has no room.
+func (q *Queue) TrySend(msg []byte) error {
+	err := q.trySend(msg)
+	if err == nil {
+		q.readers.wake()
+	}
+	return err
+}
+
+// SendContext is Send that gives up when ctx is done, returning ctx.Err(); then msg was not sent.
+func (q *Queue) SendContext(ctx context.Context, msg []byte) error {
+	err := q.trySend(msg)
+	if err == ErrFull {
+		err = q.wait(ctx, &q.writers, func() error { return q.trySend(msg) }, ErrFull)
+	}
+	if err == nil {
+		q.readers.wake()
+	}
+	return err
+}
+
+// Recv removes and returns the oldest message, waiting while the queue is empty. Once the queue is
+// closed and empty it returns [ErrClosed]. The returned slice is newly allocated and owned by the
+// caller; a zero-length message comes back as an empty, non-nil slice.
+func (q *Queue) Recv() ([]byte, error) {
+	return q.RecvContext(context.Background())
+}
+
+// TryRecv is Recv without waiting: it returns [ErrEmpty] when there is no message.
+func (q *Queue) TryRecv() ([]byte, error) {
+	msg, err := q.tryRecv()
+	if err == nil {
+		q.writers.wake()
+	}
+	return msg, err
+}
+
+// RecvContext is Recv that gives up when ctx is done, returning ctx.Err(). A message is only
+// taken off the queue when it is returned, so cancelling never loses one. If a message is
+// available at once it is returned even when ctx is already done.
+func (q *Queue) RecvContext(ctx context.Context) ([]byte, error) {
+	msg, err := q.tryRecv()
+	if err == ErrEmpty {
+		err = q.wait(ctx, &q.readers, func() error {
+			var e error
+			msg, e = q.tryRecv()
+			return e
+		}, ErrEmpty)
+	}
+	if err == nil {
+		q.writers.wake()
+	}
+	return msg, err
+}
+
+// trySend makes one non-blocking send in the library.
+func (q *Queue) trySend(msg []byte) error {
+	// Taking the address before the call, rather than writing &msg[0] in it, spares cgo's pointer
+	// check an allocation; nil stands for the empty message, which the C API allows.
+	var p unsafe.Pointer
+	if len(msg) > 0 {
+		p = unsafe.Pointer(&msg[0])
+	}
+	q.mu.RLock()
+	h := q.h
+	if h == nil {
+		q.mu.RUnlock()
+		return ErrFreed
+	}
+	st := C.lfq_send(h, p, C.size_t(len(msg)), 0)
+	q.mu.RUnlock()
+	if st == C.LFQ_OK {
+		return nil
+	}
+	return q.statusError(st)
+}
+
+// tryRecv makes one non-blocking receive in the library and copies the message into Go memory.
+func (q *Queue) tryRecv() ([]byte, error) {
+	var m C.lfq_message
+	q.mu.RLock()
+	h := q.h
+	if h == nil {
+		q.mu.RUnlock()
+		return nil, ErrFreed
+	}
+	st := C.lfq_recv(h, &m, 0)
+	q.mu.RUnlock()
+	if st != C.LFQ_OK {
+		return nil, q.statusError(st)
+	}
+	out := make([]byte, int(m.size))
+	copy(out, messageBytes(&m))
+	if m.heap != nil {
+		C.lfq_message_release(&m, 1)
+	}
+	return out, nil
+}
+
+// messageBytes views a received message's bytes in place (library memory or m itself).
+func messageBytes(m *C.lfq_message) []byte {
+	n := int(m.size)
+	if n == 0 {
+		return nil
+	}
+	if m.heap != nil {
+		// SAFETY: the library hands over a block of m.size bytes at m.heap that stays valid
+		// until lfq_message_release, which callers make only after copying.
+		return unsafe.Slice((*byte)(unsafe.Pointer(m.heap)), n)
+	}
+	// SAFETY: without a heap part the message fits inline (size <= LFQ_INLINE_MESSAGE_SIZE).
+	return unsafe.Slice((*byte)(unsafe.Pointer(&m.inline_bytes[0])), n)
+}
+
+// statusError is the package-level statusError, except that the close made by Free reads as
+// ErrFreed.
+func (q *Queue) statusError(st C.lfq_status) error {
+	if st == C.LFQ_CLOSED && q.freeing.Load() {
+		return ErrFreed
+	}
+	return statusError(st)
+}
+
+// statusError maps a library status to the package's errors.
+func statusError(st C.lfq_status) error {
+	switch st {
+	case C.LFQ_OK:
+		return nil
+	case C.LFQ_EMPTY:
+		return ErrEmpty
+	case C.LFQ_FULL:
+		return ErrFull
+	case C.LFQ_CLOSED:
+		return ErrClosed
+	case C.LFQ_ERR_TOO_LARGE:
+		return ErrTooLarge
+	case C.LFQ_ERR_INVALID_ARGUMENT:
+		return fmt.Errorf("%w: %s", ErrInvalid, C.GoString(C.lfq_strerror(st)))
+	default:
+		return fmt.Errorf("lfq: %s (status %d)", C.GoString(C.lfq_strerror(st)), int(st))
+	}
+}

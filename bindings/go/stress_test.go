@@ -1,0 +1,126 @@
+package lfq
+
+import (
+	"encoding/binary"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestStressExactlyOnceInOrder runs producers and consumers that mix single and batched calls on
+// a small ring (so both sides block often) and on an unbounded queue. Every message must arrive
+// exactly once, and each consumer must see each producer's messages in the order sent.
+func TestStressExactlyOnceInOrder(t *testing.T) {
+	const producers, consumers, perProducer = 4, 4, 10000
+	ring, err := NewRing(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Free()
+	unbounded := NewQueue()
+	defer unbounded.Free()
+	for name, q := range map[string]*Queue{"ring": ring, "queue": unbounded} {
+		t.Run(name, func(t *testing.T) {
+			var pwg, cwg sync.WaitGroup
+			counts := make([][]uint8, producers)
+			for p := range counts {
+				counts[p] = make([]uint8, perProducer)
+			}
+			var mu sync.Mutex // guards counts
+
+			for p := 0; p < producers; p++ {
+				pwg.Add(1)
+				go func(p int) {
+					defer pwg.Done()
+					batch := make([][]byte, 0, 8)
+					for seq := 0; seq < perProducer; seq++ {
+						// The padding varies the size around the C message's inline limit.
+						msg := make([]byte, 8+seq%80)
+						binary.LittleEndian.PutUint32(msg, uint32(p))
+						binary.LittleEndian.PutUint32(msg[4:], uint32(seq))
+						if p%2 == 0 {
+							if err := q.Send(msg); err != nil {
+								t.Errorf("Send: %v", err)
+								return
+							}
+							continue
+						}
+						batch = append(batch, msg)
+						if len(batch) == cap(batch) || seq == perProducer-1 {
+							if n, err := q.SendBatch(batch); err != nil || n != len(batch) {
+								t.Errorf("SendBatch = %d, %v", n, err)
+								return
+							}
+							batch = batch[:0]
+						}
+					}
+				}(p)
+			}
+			for c := 0; c < consumers; c++ {
+				cwg.Add(1)
+				go func(c int) {
+					defer cwg.Done()
+					last := make([]int, producers)
+					for i := range last {
+						last[i] = -1
+					}
+					check := func(msg []byte) bool {
+						p := int(binary.LittleEndian.Uint32(msg))
+						seq := int(binary.LittleEndian.Uint32(msg[4:]))
+						if seq <= last[p] {
+							t.Errorf("consumer %d: producer %d seq %d after %d", c, p, seq, last[p])
+							return false
+						}
+						last[p] = seq
+						mu.Lock()
+						counts[p][seq]++
+						mu.Unlock()
+						return true
+					}
+					dst := make([][]byte, 5)
+					for {
+						if c%2 == 0 {
+							msg, err := q.Recv()
+							if err == ErrClosed {
+								return
+							}
+							if err != nil {
+								t.Errorf("Recv: %v", err)
+								return
+							}
+							if !check(msg) {
+								return
+							}
+							continue
+						}
+						n, err := q.RecvBatch(dst)
+						if err == ErrClosed {
+							return
+						}
+						if err != nil {
+							t.Errorf("RecvBatch: %v", err)
+							return
+						}
+						for _, m := range dst[:n] {
+							if !check(m) {
+								return
+							}
+						}
+					}
+				}(c)
+			}
+			within(t, 60*time.Second, "producers", pwg.Wait)
+			if err := q.Close(); err != nil {
+				t.Fatal(err)
+			}
+			within(t, 60*time.Second, "consumers", cwg.Wait)
+			for p := range counts {
+				for seq, n := range counts[p] {
+					if n != 1 {
+						t.Fatalf("producer %d seq %d received %d times", p, seq, n)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,446 @@
+//! What the C layer needs from an engine instance, uniformly over [`Queue`] and [`Ring`], and
+//! the timeout logic shared by every blocking entry point.
+
+use std::time::{Duration, Instant};
+
+use super::lfq_status::{self, *};
+use crate::{PopError, PushError, Queue, Ring};
+
+/// A C timeout argument, decoded once per call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timeout {
+    /// `0`: try once; failure is EMPTY / FULL.
+    Poll,
+    /// `< 0`: wait until success or close.
+    Forever,
+    /// `> 0`: wait at most this long; failure is TIMEOUT.
+    For(Duration),
+}
+
+impl Timeout {
+    #[inline]
+    pub(crate) fn from_ns(ns: i64) -> Timeout {
+        match ns {
+            0 => Timeout::Poll,
+            n if n < 0 => Timeout::Forever,
+            // A positive i64 always fits in u64.
+            n => Timeout::For(Duration::from_nanos(n as u64)),
+        }
+    }
+
+    /// The status for running out of time on a pop: EMPTY for a poll, TIMEOUT otherwise.
+    fn pop_expired(self) -> lfq_status {
+        if self == Timeout::Poll {
+            LFQ_EMPTY
+        } else {
+            LFQ_TIMEOUT
+        }
+    }
+
+    /// The status for running out of time on a push: FULL for a poll, TIMEOUT otherwise.
+    fn push_expired(self) -> lfq_status {
+        if self == Timeout::Poll {
+            LFQ_FULL
+        } else {
+            LFQ_TIMEOUT
+        }
+    }
+}
+
+/// When a retrying call gives up. Started only after a first attempt failed, so that the
+/// successful fast path never reads the clock.
+enum Deadline {
+    Now,
+    Never,
+    At(Instant),
+}
+
+impl Deadline {
+    fn start(timeout: Timeout) -> Deadline {
+        match timeout {
+            Timeout::Poll => Deadline::Now,
+            Timeout::Forever => Deadline::Never,
+            // Beyond what Instant can represent is as good as forever.
+            Timeout::For(d) => Instant::now()
+                .checked_add(d)
+                .map_or(Deadline::Never, Deadline::At),
+        }
+    }
+
+    /// `None` once expired; otherwise the time left to wait (`Some(None)` = no limit).
+    fn remaining(&self) -> Option<Option<Duration>> {
+        match self {
+            Deadline::Now => None,
+            Deadline::Never => Some(None),
+            Deadline::At(at) => at
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero())
+                .map(Some),
+        }
+    }
+}
+
+/// Waiting between retries of an all-or-nothing batch of more than one item.
+///
+/// The engine can put a thread to sleep only until "at least one item / one free slot", and
+/// each push or pop wakes as many sleepers as items it moved. A batch waiter that slept there
+/// and woke for fewer items than it needs would have used up a wakeup meant for a thread that
+/// one item satisfies, leaving that thread asleep beside an item. So such batches never register
+/// as sleepers: they poll, yielding the CPU at first (the common case is a busy peer about to
+/// supply the rest), then napping in the OS from 10 µs doubling up to 1 ms.
+struct Backoff {
+    step: u32,
+}
+
+impl Backoff {
+    const YIELDS: u32 = 64;
+    const FIRST_NAP: Duration = Duration::from_micros(10);
+    const MAX_NAP: Duration = Duration::from_millis(1);
+
+    fn new() -> Backoff {
+        Backoff { step: 0 }
+    }
+
+    fn snooze(&mut self, remaining: Option<Duration>) {
+        if self.step < Self::YIELDS {
+            std::thread::yield_now();
+        } else {
+            let doublings = (self.step - Self::YIELDS).min(7);
+            let mut nap = (Self::FIRST_NAP * (1 << doublings)).min(Self::MAX_NAP);
+            if let Some(left) = remaining {
+                nap = nap.min(left);
+            }
+            std::thread::sleep(nap);
+        }
+        self.step = self.step.saturating_add(1);
+    }
+}
+
+/// The engine operations the C layer uses, implemented by [`Queue`] and [`Ring`].
+pub(crate) trait Backend<T> {
+    /// One push with the C timeout semantics.
+    fn push_one(&self, item: T, timeout: Timeout) -> Result<(), PushError<T>>;
+    /// One pop with the C timeout semantics.
+    fn pop_one(&self, timeout: Timeout) -> Result<T, PopError>;
+    fn push_batch<I: ExactSizeIterator<Item = T>>(
+        &self,
+        items: &mut I,
+        min: usize,
+    ) -> Result<usize, PushError<()>>;
+    fn pop_batch(&self, min: usize, max: usize, sink: impl FnMut(T)) -> Result<usize, PopError>;
+    fn wait_readable(&self, timeout: Option<Duration>) -> Result<(), PopError>;
+    fn wait_writable(&self, timeout: Option<Duration>) -> Result<(), PushError<()>>;
+    fn closed(&self) -> bool;
+    /// The largest all-or-nothing batch that can ever succeed.
+    fn batch_limit(&self) -> usize;
+    /// Pops everything left, for lfq_destroy.
+    fn drain(&self, mut each: impl FnMut(T)) {
+        while self.pop_batch(1, usize::MAX, &mut each).is_ok() {}
+    }
+}
+
+impl<T> Backend<T> for Queue<T> {
+    #[inline]
+    fn push_one(&self, item: T, _timeout: Timeout) -> Result<(), PushError<T>> {
+        // Never full, so there is nothing to wait for.
+        self.push(item)
+    }
+
+    #[inline]
+    fn pop_one(&self, timeout: Timeout) -> Result<T, PopError> {
+        match timeout {
+            Timeout::Poll => self.pop(),
+            Timeout::Forever => self.pop_blocking(),
+            Timeout::For(d) => self.pop_timeout(d),
+        }
+    }
+
+    #[inline]
+    fn push_batch<I: ExactSizeIterator<Item = T>>(
+        &self,
+        items: &mut I,
+        min: usize,
+    ) -> Result<usize, PushError<()>> {
+        Queue::push_batch(self, items, min)
+    }
+
+    #[inline]
+    fn pop_batch(&self, min: usize, max: usize, sink: impl FnMut(T)) -> Result<usize, PopError> {
+        Queue::pop_batch(self, min, max, sink)
+    }
+
+    fn wait_readable(&self, timeout: Option<Duration>) -> Result<(), PopError> {
+        self.wait_nonempty(timeout)
+    }
+
+    fn wait_writable(&self, _timeout: Option<Duration>) -> Result<(), PushError<()>> {
+        if self.is_closed() {
+            Err(PushError::Closed(()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn closed(&self) -> bool {
+        self.is_closed()
+    }
+
+    fn batch_limit(&self) -> usize {
+        usize::MAX
+    }
+}
+
+impl<T> Backend<T> for Ring<T> {
+    #[inline]
+    fn push_one(&self, item: T, timeout: Timeout) -> Result<(), PushError<T>> {
+        match timeout {
+            Timeout::Poll => self.push(item),
+            Timeout::Forever => self.push_blocking(item),
+            Timeout::For(d) => self.push_timeout(item, d),
+        }
+    }
+
+    #[inline]
+    fn pop_one(&self, timeout: Timeout) -> Result<T, PopError> {
+        match timeout {
+            Timeout::Poll => self.pop(),
+            Timeout::Forever => self.pop_blocking(),
+            Timeout::For(d) => self.pop_timeout(d),
+        }
+    }
+
+    #[inline]
+    fn push_batch<I: ExactSizeIterator<Item = T>>(
+        &self,
+        items: &mut I,
+        min: usize,
+    ) -> Result<usize, PushError<()>> {
+        Ring::push_batch(self, items, min)
+    }
+
+    #[inline]
+    fn pop_batch(&self, min: usize, max: usize, sink: impl FnMut(T)) -> Result<usize, PopError> {
+        Ring::pop_batch(self, min, max, sink)
+    }
+
+    fn wait_readable(&self, timeout: Option<Duration>) -> Result<(), PopError> {
+        self.wait_nonempty(timeout)
+    }
+
+    fn wait_writable(&self, timeout: Option<Duration>) -> Result<(), PushError<()>> {
+        self.wait_not_full(timeout)
+    }
+
+    fn closed(&self) -> bool {
+        self.is_closed()
+    }
+
+    fn batch_limit(&self) -> usize {
+        self.capacity().unwrap_or(usize::MAX)
+    }
+}
+
+/// Maps a failed single push to its status.
+#[inline]
+pub(crate) fn push_error<T>(err: PushError<T>) -> lfq_status {
+    match err {
+        PushError::Full(_) => LFQ_FULL,
+        PushError::Closed(_) => LFQ_CLOSED,
+        PushError::Timeout(_) => LFQ_TIMEOUT,
+    }
+}
+
+/// Maps a failed single pop to its status.
+#[inline]
+pub(crate) fn pop_error(err: PopError) -> lfq_status {
+    match err {
+        PopError::Empty => LFQ_EMPTY,
+        PopError::Closed => LFQ_CLOSED,
+        PopError::Timeout => LFQ_TIMEOUT,
+    }
+}
+
+/// Pushes between `min` and `items.len()` items (`min == items.len()` is the all-or-nothing
+/// bulk form, `min == 1` the burst form), retrying until `timeout` passes. Items not pushed
+/// stay in `items`.
+pub(crate) fn push_until<T, B, I>(
+    backend: &B,
+    items: &mut I,
+    min: usize,
+    timeout: Timeout,
+) -> Result<usize, lfq_status>
+where
+    B: Backend<T>,
+    I: ExactSizeIterator<Item = T>,
+{
+    if min > backend.batch_limit() {
+        // Could never fit, so waiting would never end.
+        return Err(LFQ_ERR_INVALID_ARGUMENT);
+    }
+    let mut deadline: Option<Deadline> = None;
+    let mut backoff = Backoff::new();
+    loop {
+        match backend.push_batch(items, min) {
+            Ok(n) => return Ok(n),
+            Err(PushError::Closed(())) => return Err(LFQ_CLOSED),
+            Err(PushError::Full(()) | PushError::Timeout(())) => {}
+        }
+        let remaining = deadline
+            .get_or_insert_with(|| Deadline::start(timeout))
+            .remaining()
+            .ok_or(timeout.push_expired())?;
+        if min > 1 {
+            // A closed queue fails the next attempt with Closed.
+            backoff.snooze(remaining);
+            continue;
+        }
+        match backend.wait_writable(remaining) {
+            Ok(()) => {}
+            Err(PushError::Closed(())) => return Err(LFQ_CLOSED),
+            Err(PushError::Full(()) | PushError::Timeout(())) => return Err(LFQ_TIMEOUT),
+        }
+    }
+}
+
+/// Pops between `min` and `max` items into `sink`, retrying until `timeout` passes. A closed
+/// queue holding fewer than `min` items gives LFQ_CLOSED: no more can arrive, and the rest
+/// can be drained with `min == 1`.
+pub(crate) fn pop_until<T, B>(
+    backend: &B,
+    min: usize,
+    max: usize,
+    timeout: Timeout,
+    mut sink: impl FnMut(T),
+) -> Result<usize, lfq_status>
+where
+    B: Backend<T>,
+{
+    if min > backend.batch_limit() {
+        return Err(LFQ_ERR_INVALID_ARGUMENT);
+    }
+    let mut deadline: Option<Deadline> = None;
+    let mut backoff = Backoff::new();
+    loop {
+        match backend.pop_batch(min, max, &mut sink) {
+            Ok(n) => return Ok(n),
+            Err(PopError::Closed) => return Err(LFQ_CLOSED),
+            Err(PopError::Empty | PopError::Timeout) => {}
+        }
+        if backend.closed() {
+            // Pushes that finished before the close may have landed after the failed attempt;
+            // one more attempt after seeing the close is conclusive, since the queue can only
+            // shrink from here.
+            return match backend.pop_batch(min, max, &mut sink) {
+                Ok(n) => Ok(n),
+                Err(_) => Err(LFQ_CLOSED),
+            };
+        }
+        let remaining = deadline
+            .get_or_insert_with(|| Deadline::start(timeout))
+            .remaining()
+            .ok_or(timeout.pop_expired())?;
+        if min > 1 {
+            backoff.snooze(remaining);
+            continue;
+        }
+        match backend.wait_readable(remaining) {
+            // Closed: the next round sees it and makes the final attempt.
+            Ok(()) | Err(PopError::Closed) => {}
+            Err(PopError::Empty | PopError::Timeout) => return Err(LFQ_TIMEOUT),
+        }
+    }
+}
+
+/// lfq_wait_readable for one engine.
+pub(crate) fn wait_readable<T>(
+    backend: &impl Backend<T>,
+    timeout: Timeout,
+) -> Result<(), lfq_status> {
+    let limit = match timeout {
+        Timeout::Poll => Some(Duration::ZERO),
+        Timeout::Forever => None,
+        Timeout::For(d) => Some(d),
+    };
+    match backend.wait_readable(limit) {
+        Ok(()) => Ok(()),
+        Err(PopError::Closed) => Err(LFQ_CLOSED),
+        Err(PopError::Empty | PopError::Timeout) => Err(timeout.pop_expired()),
+    }
+}
+
+/// lfq_wait_writable for one engine.
+pub(crate) fn wait_writable<T>(
+    backend: &impl Backend<T>,
+    timeout: Timeout,
+) -> Result<(), lfq_status> {
+    let limit = match timeout {
+        Timeout::Poll => Some(Duration::ZERO),
+        Timeout::Forever => None,
+        Timeout::For(d) => Some(d),
+    };
+    match backend.wait_writable(limit) {
+        Ok(()) => Ok(()),
+        Err(PushError::Closed(())) => Err(LFQ_CLOSED),
+        Err(PushError::Full(()) | PushError::Timeout(())) => Err(timeout.push_expired()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_decoding() {
+        assert_eq!(Timeout::from_ns(0), Timeout::Poll);
+        assert_eq!(Timeout::from_ns(-1), Timeout::Forever);
+        assert_eq!(Timeout::from_ns(i64::MIN), Timeout::Forever);
+        assert_eq!(
+            Timeout::from_ns(1500),
+            Timeout::For(Duration::from_nanos(1500))
+        );
+    }
+
+    #[test]
+    fn bulk_pop_on_closed_short_queue_is_closed_and_keeps_items() {
+        let q: Queue<u32> = Queue::new();
+        q.push(1).unwrap();
+        q.push(2).unwrap();
+        q.close();
+        let mut got = Vec::new();
+        assert_eq!(
+            pop_until(&q, 3, 3, Timeout::Forever, |x| got.push(x)),
+            Err(LFQ_CLOSED)
+        );
+        assert!(got.is_empty());
+        assert_eq!(q.len(), 2);
+        assert_eq!(
+            pop_until(&q, 1, 3, Timeout::Forever, |x| got.push(x)),
+            Ok(2)
+        );
+        assert_eq!(got, [1, 2]);
+    }
+
+    #[test]
+    fn bulk_larger_than_ring_is_refused() {
+        let r: Ring<u32> = Ring::new(4);
+        let mut items = 0..5u32;
+        assert_eq!(
+            push_until(&r, &mut items, 5, Timeout::Forever),
+            Err(LFQ_ERR_INVALID_ARGUMENT)
+        );
+        assert_eq!(items.len(), 5);
+    }
+
+    #[test]
+    fn bulk_push_times_out_without_partial_push() {
+        let r: Ring<u32> = Ring::new(4);
+        r.push(0).unwrap();
+        let mut items = 1..5u32;
+        let t = Timeout::For(Duration::from_millis(20));
+        assert_eq!(push_until(&r, &mut items, 4, t), Err(LFQ_TIMEOUT));
+        assert_eq!(r.len(), 1);
+        assert_eq!(push_until(&r, &mut items, 4, Timeout::Poll), Err(LFQ_FULL));
+        assert_eq!(push_until(&r, &mut items, 1, Timeout::Poll), Ok(3));
+        assert_eq!(items.len(), 1);
+    }
+}

@@ -1,0 +1,281 @@
+//! Pointer payload: `void *` items moved through the queue without copying.
+
+use std::ffi::c_void;
+use std::mem::MaybeUninit;
+
+use super::engine::{self, Backend, Timeout};
+use super::lfq_status::{self, *};
+use super::{handle, lfq_queue, run, run_counted, Engine};
+
+/// A C pointer travelling through the queue. lfq never dereferences it; what it points to is
+/// owned by the C program, which decides how threads share it.
+#[derive(Clone, Copy)]
+pub(crate) struct Item(pub(crate) *mut c_void);
+
+// SAFETY: an Item is only an address handed from one C thread to another; lfq never reads
+// through it, and synchronising access to the pointee is the C program's job, exactly as when
+// it passes pointers through any other queue.
+unsafe impl Send for Item {}
+
+/// Dispatches `$body` over the pointer engine of `$q`, or fails with LFQ_ERR_WRONG_KIND.
+macro_rules! with_pointer_engine {
+    ($q:expr, $e:ident => $body:expr) => {
+        match &$q.engine {
+            Engine::PointerQueue($e) => $body,
+            Engine::PointerRing($e) => $body,
+            Engine::BytesQueue(_) | Engine::BytesRing(_) => Err(LFQ_ERR_WRONG_KIND),
+        }
+    };
+}
+
+/// Largest element count whose array of pointers or messages fits in the address space.
+pub(crate) fn max_elements<T>() -> usize {
+    isize::MAX as usize / std::mem::size_of::<T>().max(1)
+}
+
+/// Borrows a caller's input array of `n > 0` elements.
+///
+/// # Safety
+/// `ptr` must be NULL or valid for reading `n` elements for the returned lifetime.
+pub(crate) unsafe fn input_array<'a, T>(ptr: *const T, n: usize) -> Result<&'a [T], lfq_status> {
+    if ptr.is_null() || n > max_elements::<T>() {
+        return Err(LFQ_ERR_INVALID_ARGUMENT);
+    }
+    // SAFETY: non-NULL, size checked above, readable per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, n) })
+}
+
+/// Borrows a caller's output array of `n > 0` elements, which may be uninitialised.
+///
+/// # Safety
+/// `ptr` must be NULL or valid for writing `n` elements for the returned lifetime, and not
+/// aliased by any other reference during it.
+pub(crate) unsafe fn output_array<'a, T>(
+    ptr: *mut T,
+    n: usize,
+) -> Result<&'a mut [MaybeUninit<T>], lfq_status> {
+    if ptr.is_null() || n > max_elements::<T>() {
+        return Err(LFQ_ERR_INVALID_ARGUMENT);
+    }
+    // SAFETY: non-NULL, size checked above, writable and unaliased per the contract;
+    // MaybeUninit makes no claim about the current contents.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<T>>(), n) })
+}
+
+/// Pushes one pointer item.
+///
+/// - Thread-safety: thread-safe (any number of producers and consumers).
+/// - Ownership: on LFQ_OK the queue holds `item` until a pop hands it out (or lfq_destroy
+///   passes it to item_free); on any other status the caller keeps it. `item` may be NULL.
+/// - Blocking: only on a full ring with timeout_ns != 0: < 0 sleeps until there is room or the
+///   queue closes, > 0 sleeps at most that many nanoseconds. An unbounded queue never waits.
+/// - Returns LFQ_OK, LFQ_FULL (full ring, timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
+///   LFQ_ERR_INVALID_ARGUMENT (NULL handle), LFQ_ERR_WRONG_KIND (bytes queue).
+///
+/// # Safety
+/// `q` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_push(
+    q: *mut lfq_queue,
+    item: *mut c_void,
+    timeout_ns: i64,
+) -> lfq_status {
+    run(|| {
+        // SAFETY: forwarded caller contract.
+        let q = unsafe { handle(q) }?;
+        let timeout = Timeout::from_ns(timeout_ns);
+        with_pointer_engine!(q, e => e.push_one(Item(item), timeout).map_err(engine::push_error))
+    })
+}
+
+/// Pops one pointer item into `*item_out`.
+///
+/// - Thread-safety: thread-safe.
+/// - Ownership: on LFQ_OK the caller owns the item; `*item_out` is unchanged otherwise.
+/// - Blocking: only when empty with timeout_ns != 0: < 0 sleeps until an item arrives or the
+///   queue is closed, > 0 sleeps at most that many nanoseconds.
+/// - Returns LFQ_OK, LFQ_EMPTY (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED (closed and drained),
+///   LFQ_ERR_INVALID_ARGUMENT (NULL handle or `item_out`), LFQ_ERR_WRONG_KIND (bytes queue).
+///
+/// # Safety
+/// `q` must be NULL or a live handle; `item_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_pop(
+    q: *mut lfq_queue,
+    item_out: *mut *mut c_void,
+    timeout_ns: i64,
+) -> lfq_status {
+    run(|| {
+        // SAFETY: forwarded caller contract.
+        let q = unsafe { handle(q) }?;
+        let timeout = Timeout::from_ns(timeout_ns);
+        with_pointer_engine!(q, e => {
+            if item_out.is_null() {
+                return Err(LFQ_ERR_INVALID_ARGUMENT);
+            }
+            let Item(item) = e.pop_one(timeout).map_err(engine::pop_error)?;
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { item_out.write(item) };
+            Ok(())
+        })
+    })
+}
+
+/// Shared body of lfq_push_bulk / lfq_push_burst.
+///
+/// # Safety
+/// As for those functions.
+unsafe fn push_array(
+    q: *mut lfq_queue,
+    items: *const *mut c_void,
+    n: usize,
+    all: bool,
+    timeout_ns: i64,
+) -> Result<usize, lfq_status> {
+    // SAFETY: forwarded caller contract.
+    let q = unsafe { handle(q) }?;
+    with_pointer_engine!(q, e => {
+        if n == 0 {
+            return Ok(0);
+        }
+        // SAFETY: forwarded caller contract: `items` holds `n` readable pointers.
+        let items = unsafe { input_array(items, n) }?;
+        let mut iter = items.iter().map(|&p| Item(p));
+        engine::push_until(e, &mut iter, if all { n } else { 1 }, Timeout::from_ns(timeout_ns))
+    })
+}
+
+/// Shared body of lfq_pop_bulk / lfq_pop_burst.
+///
+/// # Safety
+/// As for those functions.
+unsafe fn pop_array(
+    q: *mut lfq_queue,
+    items: *mut *mut c_void,
+    n: usize,
+    all: bool,
+    timeout_ns: i64,
+) -> Result<usize, lfq_status> {
+    // SAFETY: forwarded caller contract.
+    let q = unsafe { handle(q) }?;
+    with_pointer_engine!(q, e => {
+        if n == 0 {
+            return Ok(0);
+        }
+        // SAFETY: forwarded caller contract: `items` has room for `n` pointers.
+        let out = unsafe { output_array(items, n) }?;
+        let mut filled = 0;
+        let sink = |Item(p)| {
+            out[filled].write(p);
+            filled += 1;
+        };
+        engine::pop_until(e, if all { n } else { 1 }, n, Timeout::from_ns(timeout_ns), sink)
+    })
+}
+
+/// Pushes all `n` pointers of `items`, in order, or none (DPDK "bulk").
+///
+/// - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
+/// - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them.
+///   The `items` array itself stays the caller's and is not retained.
+/// - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room or
+///   close, > 0 at most that many nanoseconds); an unbounded queue never waits. The wait polls,
+///   yielding and then sleeping in naps of up to 1 ms, so it may notice room or close that late.
+/// - `*pushed` (if `pushed` is not NULL) is set on every return: `n` on LFQ_OK, else 0.
+/// - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
+///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0, or n larger than the ring's
+///   capacity), LFQ_ERR_WRONG_KIND.
+///
+/// # Safety
+/// `q` must be NULL or a live handle; `items` must hold `n` pointers; `pushed` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_push_bulk(
+    q: *mut lfq_queue,
+    items: *const *mut c_void,
+    n: usize,
+    pushed: *mut usize,
+    timeout_ns: i64,
+) -> lfq_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { run_counted(pushed, || push_array(q, items, n, true, timeout_ns)) }
+}
+
+/// Pushes as many of the `n` pointers of `items` as fit, at least one, in order, from the
+/// front of the array (DPDK "burst").
+///
+/// - Thread-safety: thread-safe.
+/// - Ownership: the queue holds the first `*pushed` items; the caller keeps the rest.
+/// - Blocking: with timeout_ns != 0 on a full ring, waits for room for at least one item
+///   (< 0 until room or close, > 0 at most that many nanoseconds).
+/// - `*pushed` (if `pushed` is not NULL) is set on every return: the count pushed, 0 on failure.
+/// - Returns LFQ_OK (1..n pushed; also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT,
+///   LFQ_CLOSED, LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0),
+///   LFQ_ERR_WRONG_KIND.
+///
+/// # Safety
+/// `q` must be NULL or a live handle; `items` must hold `n` pointers; `pushed` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_push_burst(
+    q: *mut lfq_queue,
+    items: *const *mut c_void,
+    n: usize,
+    pushed: *mut usize,
+    timeout_ns: i64,
+) -> lfq_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { run_counted(pushed, || push_array(q, items, n, false, timeout_ns)) }
+}
+
+/// Pops exactly `n` items into `items[0..n]`, in queue order, or none (DPDK "bulk").
+///
+/// - Thread-safety: thread-safe; the `n` items are contiguous in queue order.
+/// - Ownership: on LFQ_OK the caller owns the `n` items; otherwise `items` is untouched.
+/// - Blocking: with timeout_ns != 0, waits until `n` items are there (timeout_ns < 0: until
+///   then or close; > 0: at most that many nanoseconds). The wait polls, yielding and then
+///   sleeping in naps of up to 1 ms, so it may notice the items or close that late.
+/// - `*popped` (if `popped` is not NULL) is set on every return: `n` on LFQ_OK, else 0.
+/// - Returns LFQ_OK (also for n == 0), LFQ_EMPTY (fewer than n, timeout 0), LFQ_TIMEOUT,
+///   LFQ_CLOSED (closed with fewer than n items left: drain them with lfq_pop_burst),
+///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0, or n larger than the ring's
+///   capacity), LFQ_ERR_WRONG_KIND.
+///
+/// # Safety
+/// `q` must be NULL or a live handle; `items` must have room for `n` pointers; `popped` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_pop_bulk(
+    q: *mut lfq_queue,
+    items: *mut *mut c_void,
+    n: usize,
+    popped: *mut usize,
+    timeout_ns: i64,
+) -> lfq_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { run_counted(popped, || pop_array(q, items, n, true, timeout_ns)) }
+}
+
+/// Pops between 1 and `n` items into `items[0..*popped]`, in queue order (DPDK "burst").
+///
+/// - Thread-safety: thread-safe.
+/// - Ownership: the caller owns the `*popped` items returned.
+/// - Blocking: with timeout_ns != 0 on an empty queue, waits for at least one item (< 0 until
+///   one arrives or the queue is closed, > 0 at most that many nanoseconds).
+/// - `*popped` (if `popped` is not NULL) is set on every return: the count, 0 on failure.
+/// - Returns LFQ_OK (also for n == 0), LFQ_EMPTY (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED (closed
+///   and drained), LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0),
+///   LFQ_ERR_WRONG_KIND.
+///
+/// # Safety
+/// `q` must be NULL or a live handle; `items` must have room for `n` pointers; `popped` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_pop_burst(
+    q: *mut lfq_queue,
+    items: *mut *mut c_void,
+    n: usize,
+    popped: *mut usize,
+    timeout_ns: i64,
+) -> lfq_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { run_counted(popped, || pop_array(q, items, n, false, timeout_ns)) }
+}

@@ -1,0 +1,217 @@
+//! Sleeping until a queue changes: an event count over one futex word.
+//!
+//! A thread that must wait announces itself in `sleepers`, reads `events`, tries its operation
+//! once more, and only then sleeps on `events` — the kernel puts it to sleep only if `events`
+//! still holds the value it read. The side that makes progress (a push for waiting poppers, a pop
+//! for waiting pushers) changes the queue with a `SeqCst` read-modify-write of an index first and
+//! then loads `sleepers` with `SeqCst`; when that load sees a sleeper it bumps `events` and wakes.
+//!
+//! Why no wakeup is lost: the waiter's `sleepers` increment and the waker's index update are both
+//! `SeqCst`, so one of them comes first in the single total order. If the index update comes first,
+//! the waiter's retry (whose emptiness or fullness check loads that index with `SeqCst`) sees the
+//! change and does not sleep. If the increment comes first, the waker's load sees the sleeper and
+//! bumps `events`, which either makes the futex wait return at once or wakes the sleeper.
+//!
+//! The cost when nobody waits is the waker's one `SeqCst` load of `sleepers` (a plain load on
+//! x86-64), from a cache line that stays shared while nobody registers.
+
+use crate::sync::{AtomicU32, Ordering};
+use crossbeam_utils::Backoff;
+use std::time::{Duration, Instant};
+
+/// Tries `attempt` through a short, bounded spin (most waits end within it, and spinning is
+/// far cheaper than a sleep and a wake), then sleeps on `waiters` between tries until `deadline`.
+pub(crate) fn spin_then_wait<R>(
+    waiters: &Waiters,
+    deadline: Option<Instant>,
+    mut attempt: impl FnMut() -> Option<R>,
+) -> Option<R> {
+    let backoff = Backoff::new();
+    loop {
+        if let Some(outcome) = attempt() {
+            return Some(outcome);
+        }
+        if backoff.is_completed() || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        backoff.snooze();
+    }
+    waiters.wait_until(deadline, attempt)
+}
+
+pub(crate) struct Waiters {
+    /// Threads between announcing themselves and leaving `wait_until`.
+    sleepers: AtomicU32,
+    /// The futex word: bumped by every wake, so a stale sleeper never blocks.
+    events: AtomicU32,
+    #[cfg(any(loom, not(target_os = "linux")))]
+    fallback: fallback::Sleeper,
+}
+
+impl Waiters {
+    pub(crate) fn new() -> Self {
+        Waiters {
+            sleepers: AtomicU32::new(0),
+            events: AtomicU32::new(0),
+            #[cfg(any(loom, not(target_os = "linux")))]
+            fallback: fallback::Sleeper::new(),
+        }
+    }
+
+    /// Wakes up to `count` sleepers, if there are any. Call after the `SeqCst` index update that
+    /// made progress (see the module comment).
+    #[inline]
+    pub(crate) fn notify(&self, count: usize) {
+        // SeqCst: ordered after the caller's SeqCst index update; pairs with the `SeqCst`
+        // increment in `wait_until`.
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            self.wake(count);
+        }
+    }
+
+    /// Wakes every sleeper (used by close).
+    pub(crate) fn notify_all(&self) {
+        self.wake(usize::MAX);
+    }
+
+    #[cold]
+    fn wake(&self, count: usize) {
+        // SeqCst (release part): a sleeper that reads the new count also sees the queue change
+        // made before this call.
+        self.events.fetch_add(1, Ordering::SeqCst);
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        #[cfg(all(target_os = "linux", not(loom)))]
+        futex::wake(&self.events, count);
+        #[cfg(any(loom, not(target_os = "linux")))]
+        self.fallback.wake(count);
+    }
+
+    /// Calls `attempt` until it returns `Some`, sleeping between tries; gives up with `None` once
+    /// `deadline` has passed (never, for `None`). `attempt` must decide emptiness or fullness
+    /// with `SeqCst` loads of the index that the waking side updates.
+    pub(crate) fn wait_until<R>(
+        &self,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        loop {
+            // SeqCst: pairs with the waker's SeqCst load in `notify` (module comment).
+            self.sleepers.fetch_add(1, Ordering::SeqCst);
+            // SeqCst: a wake that happens after this load makes the futex wait return at once.
+            let seen = self.events.load(Ordering::SeqCst);
+            let outcome = attempt();
+            let timeout = match (&outcome, deadline) {
+                (Some(_), _) => None,
+                (None, None) => Some(None),
+                (None, Some(deadline)) => deadline
+                    .checked_duration_since(Instant::now())
+                    .filter(|left| !left.is_zero())
+                    .map(Some),
+            };
+            if let Some(timeout) = timeout {
+                self.sleep(seen, timeout);
+            }
+            // Relaxed: leaving needs no ordering; a waker that still counts us only wakes in vain.
+            self.sleepers.fetch_sub(1, Ordering::Relaxed);
+            if outcome.is_some() || timeout.is_none() {
+                return outcome;
+            }
+        }
+    }
+
+    fn sleep(&self, seen: u32, timeout: Option<Duration>) {
+        #[cfg(all(target_os = "linux", not(loom)))]
+        futex::wait(&self.events, seen, timeout);
+        #[cfg(any(loom, not(target_os = "linux")))]
+        self.fallback.wait(&self.events, seen, timeout);
+    }
+}
+
+#[cfg(all(target_os = "linux", not(loom)))]
+mod futex {
+    use std::sync::atomic::AtomicU32;
+    use std::time::Duration;
+
+    /// Sleeps while `word` holds `expected`, for at most `timeout`. Returns on a wake, a timeout,
+    /// a signal, or at once when the word has changed; callers re-check their condition anyway.
+    pub(super) fn wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+        let spec = timeout.map(|t| libc::timespec {
+            tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+            tv_nsec: t.subsec_nanos() as libc::c_long,
+        });
+        let spec_ptr = spec
+            .as_ref()
+            .map_or(std::ptr::null(), |s| s as *const libc::timespec);
+        // SAFETY: `word` is a live, aligned 32-bit atomic for the whole call and `spec_ptr` is
+        // null or points to a timespec on this stack frame; FUTEX_WAIT only reads both.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                word.as_ptr(),
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                expected,
+                spec_ptr,
+            );
+        }
+    }
+
+    pub(super) fn wake(word: &AtomicU32, count: u32) {
+        let count = count.min(i32::MAX as u32) as libc::c_int;
+        // SAFETY: FUTEX_WAKE only uses the address of `word` as a key; it reads no memory.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                word.as_ptr(),
+                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                count,
+            );
+        }
+    }
+}
+
+/// The same contract as the futex, from a mutex and a condition variable: for loom (which
+/// cannot see system calls) and for systems without futexes.
+#[cfg(any(loom, not(target_os = "linux")))]
+mod fallback {
+    use crate::sync::{AtomicU32, Ordering};
+    #[cfg(loom)]
+    use loom::sync::{Condvar, Mutex};
+    #[cfg(not(loom))]
+    use std::sync::{Condvar, Mutex};
+    use std::time::Duration;
+
+    pub(super) struct Sleeper {
+        lock: Mutex<()>,
+        changed: Condvar,
+    }
+
+    impl Sleeper {
+        pub(super) fn new() -> Self {
+            Sleeper {
+                lock: Mutex::new(()),
+                changed: Condvar::new(),
+            }
+        }
+
+        pub(super) fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+            let guard = self.lock.lock().unwrap();
+            // Checked under the lock that `wake` takes after bumping the word: no wake slips by.
+            if word.load(Ordering::SeqCst) != expected {
+                return;
+            }
+            match timeout {
+                None => drop(self.changed.wait(guard).unwrap()),
+                #[cfg(not(loom))]
+                Some(t) => drop(self.changed.wait_timeout(guard, t).unwrap()),
+                // loom has no clock: a timed wait returns at once, as a spurious wakeup may.
+                #[cfg(loom)]
+                Some(_) => drop(guard),
+            }
+        }
+
+        pub(super) fn wake(&self, _count: u32) {
+            drop(self.lock.lock().unwrap());
+            self.changed.notify_all();
+        }
+    }
+}
