@@ -69,13 +69,15 @@ struct Slot<T> {
     ready: AtomicBool,
 }
 
+// `repr(C)`: `start`, which every pop reads, shares a cache line with the first slots.
+#[repr(C)]
 struct Segment<T> {
-    slots: [Slot<T>; SEGMENT_LEN],
+    /// Position of `slots[0]`. Written before the segment is published.
+    start: usize,
     /// Set (Release) by the producer that claims this segment's last slot, before it writes that
     /// slot, so whoever sees the last slot ready also sees the link.
     next: AtomicPtr<Segment<T>>,
-    /// Position of `slots[0]`. Written before the segment is published.
-    start: usize,
+    slots: [Slot<T>; SEGMENT_LEN],
 }
 
 impl<T> Segment<T> {
@@ -207,11 +209,38 @@ impl<T> Queue<T> {
     ///
     /// Fails only with [`PushError::Closed`], handing the item back.
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
+        // Fast path: a slot that is not its segment's last, claimed at the first try. Acquire:
+        // pairs with the Release index updates in `claim`, so the segment pointer read next is
+        // at least as new as this index.
+        let index = self.tail.index.load(Ordering::Acquire);
+        let offset = (index >> SHIFT) % LAP;
+        if index & CLOSED == 0 && offset + 1 < SEGMENT_LEN {
+            // Acquire: as in `claim`; dereferenced only once the CAS below succeeds.
+            let segment = self.tail.segment.load(Ordering::Acquire);
+            // SeqCst: the index update `Waiters::notify` is ordered against (wait.rs).
+            if self
+                .tail
+                .index
+                .compare_exchange(
+                    index,
+                    index + (1 << SHIFT),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
+                // SAFETY: the CAS succeeded on the index read before the segment pointer, so
+                // `segment` is the tail segment and slot `offset` in it is ours, unwritten.
+                unsafe { Self::write(segment, offset, item) };
+                self.readers.notify(1);
+                return Ok(());
+            }
+        }
         match self.claim(1) {
-            Ok((segment, position, _)) => {
-                // SAFETY: `claim` gave this thread the unwritten slot at `position` in `segment`;
-                // the segment stays allocated until that slot has been written and read.
-                unsafe { Self::write(segment, position, item) };
+            Ok((segment, offset, _)) => {
+                // SAFETY: `claim` gave this thread the unwritten slot `offset` in `segment`; the
+                // segment stays allocated until that slot has been written and read.
+                unsafe { Self::write(segment, offset, item) };
                 self.readers.notify(1);
                 Ok(())
             }
@@ -251,12 +280,12 @@ impl<T> Queue<T> {
         while items.len() > 0 {
             match self.claim(items.len()) {
                 Ok((segment, first, count)) => {
-                    for position in first..first + count {
+                    for offset in first..first + count {
                         let item = items
                             .next()
                             .expect("ExactSizeIterator reported a wrong len");
-                        // SAFETY: as in `push`; the claim covers `first..first + count`.
-                        unsafe { Self::write(segment, position, item) };
+                        // SAFETY: as in `push`; the claim covers slots `first..first + count`.
+                        unsafe { Self::write(segment, offset, item) };
                     }
                     pushed += count;
                     self.readers.notify(count);
@@ -269,8 +298,8 @@ impl<T> Queue<T> {
     }
 
     /// Claims between 1 and `want` consecutive slots in the tail segment, linking the next
-    /// segment when the claim fills this one. Returns the segment, the first claimed position and
-    /// the count, or `Err` when the queue is closed.
+    /// segment when the claim fills this one. Returns the segment, the offset of the first
+    /// claimed slot in it and the count, or `Err` when the queue is closed.
     fn claim(&self, want: usize) -> Result<(*const Segment<T>, usize, usize), ()> {
         let backoff = Backoff::new();
         let mut spare: *mut Segment<T> = ptr::null_mut();
@@ -323,7 +352,7 @@ impl<T> Queue<T> {
                             (*segment).next.store(next, Ordering::Release);
                         }
                     }
-                    break Ok((segment as *const _, lap * SEGMENT_LEN + offset, take));
+                    break Ok((segment as *const _, offset, take));
                 }
                 Err(current) => {
                     index = current;
@@ -338,13 +367,13 @@ impl<T> Queue<T> {
         claimed
     }
 
-    /// Writes `item` into the claimed slot at `position` and marks it ready.
+    /// Writes `item` into the claimed slot `offset` of `segment` and marks it ready.
     ///
     /// # Safety
-    /// The caller holds the claim on `position`, which lies in `segment`.
-    unsafe fn write(segment: *const Segment<T>, position: usize, item: T) {
+    /// The caller holds the claim on that slot.
+    unsafe fn write(segment: *const Segment<T>, offset: usize, item: T) {
         // SAFETY: per the contract, the segment is alive and this slot is ours alone.
-        let slot = unsafe { (*segment).slot(position) };
+        let slot = unsafe { &(*segment).slots[offset] };
         slot.value.with_mut(|value| {
             // SAFETY: exclusive access to this slot until `ready` is set.
             unsafe { value.write(MaybeUninit::new(item)) }
@@ -358,6 +387,37 @@ impl<T> Queue<T> {
     /// Returns [`PopError::Empty`] if there is none, or [`PopError::Closed`] if there is none and
     /// the queue is closed.
     pub fn pop(&self) -> Result<T, PopError> {
+        let guard = epoch::pin();
+        // Fast path: the head segment holds the head, whose slot is ready, and the claim
+        // succeeds at the first try. Acquire loads: as in `pop_batch`.
+        let head = self.head.position.load(Ordering::Acquire);
+        let segment = self.head.segment.load(Ordering::Acquire);
+        // SAFETY: we are pinned and `segment` was reachable after we pinned (module comment).
+        let offset = head.wrapping_sub(unsafe { (*segment).start });
+        if offset < SEGMENT_LEN {
+            // SAFETY: as above; `offset` is in bounds.
+            let slot = unsafe { &(*segment).slots[offset] };
+            // Acquire: pairs with the producer's Release store of `ready`. SeqCst CAS: as in
+            // `pop_batch`.
+            if slot.ready.load(Ordering::Acquire)
+                && self
+                    .head
+                    .position
+                    .compare_exchange(head, head + 1, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+            {
+                // SAFETY: the position is ours and was seen ready; the segment is alive while
+                // we are pinned.
+                let item = slot
+                    .value
+                    .with(|value| unsafe { ptr::read(value).assume_init() });
+                if offset + 1 == SEGMENT_LEN {
+                    self.retire(head + 1, &guard);
+                }
+                return Ok(item);
+            }
+        }
+        drop(guard);
         let mut popped = None;
         self.pop_batch(1, 1, |item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
@@ -430,8 +490,12 @@ impl<T> Queue<T> {
             }
             // SAFETY: positions `head..head + ready` are ours and were seen ready; the segments
             // holding them stay allocated while we are pinned.
-            unsafe { Self::take(segment, head, ready, &mut sink) };
-            self.retire(head + ready, &guard);
+            unsafe {
+                Self::take(segment, head, ready, &mut sink);
+                if head + ready >= (*segment).start + SEGMENT_LEN {
+                    self.retire(head + ready, &guard);
+                }
+            }
             return Ok(ready);
         }
     }
@@ -532,6 +596,7 @@ impl<T> Queue<T> {
             // Acquire: pairs with the Release link store; non-null because every slot of this
             // segment has been claimed by a consumer, hence was ready, hence linked.
             let next = next.load(Ordering::Acquire);
+            debug_assert!(!next.is_null(), "a wholly claimed segment is linked");
             // AcqRel: exactly one consumer wins and retires the segment; Release publishes the
             // move to consumers that load the head segment afterwards.
             if self

@@ -4,8 +4,8 @@
 //! # Algorithm
 //!
 //! Items take positions encoded as `lap * one_lap + offset`, where `offset < capacity` picks the
-//! slot and `one_lap` is the power of two above `capacity`, so any capacity works and exactly
-//! `capacity` items fit. Each slot carries a stamp that says whose turn it is:
+//! slot and `one_lap` is a power of two no smaller than `capacity` (larger when needed to keep
+//! the stamp states apart), so any capacity works and exactly `capacity` items fit. Each slot carries a stamp that says whose turn it is:
 //!
 //! * `stamp == p`: empty, waiting for the push at position `p`;
 //! * `stamp == p + 1`: full, holding the item pushed at `p`, waiting for the pop at `p`;
@@ -107,10 +107,17 @@ impl<T> Ring<T> {
     /// `new` for the C layer: `None` when `capacity` cannot be encoded or allocated, instead of
     /// a panic or an abort. `capacity` must be non-zero.
     pub(crate) fn try_new(capacity: usize) -> Option<Self> {
-        let one_lap = capacity
-            .checked_add(1)
-            .and_then(usize::checked_next_power_of_two)
-            .filter(|lap| *lap <= usize::MAX >> (SHIFT + 1))?;
+        // A power-of-two capacity of at least 2 needs no gap between laps: positions are plain
+        // counters and the three stamp states (empty p, full p + 1, last lap's p + 1 - one_lap)
+        // stay distinct. Capacity 1 and other sizes round the lap up past the capacity.
+        let one_lap = if capacity >= 2 && capacity.is_power_of_two() {
+            capacity
+        } else {
+            capacity.checked_add(1)?.checked_next_power_of_two()?
+        };
+        if one_lap > usize::MAX >> (SHIFT + 1) {
+            return None;
+        }
         let mut slots = Vec::new();
         slots.try_reserve_exact(capacity).ok()?;
         slots.extend((0..capacity).map(|offset| Slot {
@@ -168,7 +175,62 @@ impl<T> Ring<T> {
     /// Pushes an item at the back, or hands it back in [`PushError::Full`] /
     /// [`PushError::Closed`].
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
+        // Fast path: the slot at the tail awaits this position and the claim succeeds at once.
+        // Relaxed: the stamp, read with Acquire, carries the synchronisation; the CAS validates.
+        let tail = self.tail.load(Ordering::Relaxed);
+        let position = tail >> SHIFT;
+        // Acquire: pairs with the consumer's Release stamp store (its read of the old value is
+        // done). SeqCst CAS: the index update waiters are ordered against (wait.rs).
+        if tail & CLOSED == 0
+            && self.slot(position).stamp.load(Ordering::Acquire) == position
+            && self
+                .tail
+                .compare_exchange(
+                    tail,
+                    self.advance(position, 1) << SHIFT,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            // SAFETY: the CAS made `position` ours and its stamp said the slot is empty for it.
+            unsafe { self.fill(position, item) };
+            self.readers.notify(1);
+            return Ok(());
+        }
         self.push_once(item, false)
+    }
+
+    /// Writes `item` into the slot of `position` and publishes it to the pop at `position`.
+    ///
+    /// # Safety
+    /// The caller claimed `position` and its slot is empty for it.
+    unsafe fn fill(&self, position: usize, item: T) {
+        let slot = self.slot(position);
+        slot.value.with_mut(|value| {
+            // SAFETY: per the contract, nobody else touches this slot until the stamp store.
+            unsafe { value.write(MaybeUninit::new(item)) }
+        });
+        // Release: pairs with the consumer's Acquire stamp load, publishing the value.
+        slot.stamp
+            .store(position.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Moves the item out of the slot of `position` and hands the slot to the next lap's push.
+    ///
+    /// # Safety
+    /// The caller claimed `position` and its slot holds the item pushed at it.
+    unsafe fn take(&self, position: usize) -> T {
+        let slot = self.slot(position);
+        // SAFETY: per the contract, the value is initialised and ours until the stamp store.
+        let item = slot
+            .value
+            .with(|value| unsafe { ptr::read(value).assume_init() });
+        // Release: pairs with the producer's Acquire stamp load, so our read is done before the
+        // next lap's push overwrites the slot.
+        slot.stamp
+            .store(position.wrapping_add(self.one_lap), Ordering::Release);
+        item
     }
 
     /// One push attempt. `exact` decides `Full` by the head index (for waiters) rather than by
@@ -279,16 +341,9 @@ impl<T> Ring<T> {
                 Ok(_) => {
                     let mut position = first;
                     for index in 0..free {
-                        let slot = self.slot(position);
-                        let item = next_item(index);
-                        slot.value.with_mut(|value| {
-                            // SAFETY: the CAS made this position ours, and its stamp said the
-                            // slot was empty for it.
-                            unsafe { value.write(MaybeUninit::new(item)) }
-                        });
-                        // Release: pairs with the consumer's Acquire stamp load.
-                        slot.stamp
-                            .store(position.wrapping_add(1), Ordering::Release);
+                        // SAFETY: the CAS made this position ours, and its stamp said the slot
+                        // was empty for it.
+                        unsafe { self.fill(position, next_item(index)) };
                         position = self.advance(position, 1);
                     }
                     self.readers.notify(free);
@@ -312,6 +367,25 @@ impl<T> Ring<T> {
     /// Pops the oldest item, or reports [`PopError::Empty`] / [`PopError::Closed`] (closed and
     /// empty).
     pub fn pop(&self) -> Result<T, PopError> {
+        // Fast path: the slot at the head holds this position's item and the claim succeeds at
+        // once. Relaxed head load and Acquire stamp load: as in `push`, mirrored.
+        let head = self.head.load(Ordering::Relaxed);
+        if self.slot(head).stamp.load(Ordering::Acquire) == head.wrapping_add(1)
+            && self
+                .head
+                .compare_exchange(
+                    head,
+                    self.advance(head, 1),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
+            let item = unsafe { self.take(head) };
+            self.writers.notify(1);
+            return Ok(item);
+        }
         self.pop_once(false)
     }
 
@@ -411,17 +485,9 @@ impl<T> Ring<T> {
                 Ok(_) => {
                     let mut position = head;
                     for _ in 0..ready {
-                        let slot = self.slot(position);
-                        let item = slot.value.with(|value| {
-                            // SAFETY: the CAS made this position ours and its stamp said the
-                            // slot holds the item pushed at it.
-                            unsafe { ptr::read(value).assume_init() }
-                        });
-                        // Release: pairs with the producer's Acquire stamp load, so our read
-                        // is done before the next lap's push overwrites the slot.
-                        slot.stamp
-                            .store(position.wrapping_add(self.one_lap), Ordering::Release);
-                        sink(item);
+                        // SAFETY: the CAS made this position ours and its stamp said the slot
+                        // holds the item pushed at it.
+                        sink(unsafe { self.take(position) });
                         position = self.advance(position, 1);
                     }
                     self.writers.notify(ready);
