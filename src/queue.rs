@@ -56,7 +56,7 @@ use std::ptr;
 use std::time::{Duration, Instant};
 
 /// Slots per segment.
-const SEGMENT_LEN: usize = 63;
+const SEGMENT_LEN: usize = 127;
 /// Tail-index offsets per segment: the slots plus the "linking the next segment" marker.
 const LAP: usize = SEGMENT_LEN + 1;
 /// The tail index keeps the closed mark in bit 0 and the position count above it.
@@ -208,6 +208,7 @@ impl<T> Queue<T> {
     /// Pushes an item at the back of the queue.
     ///
     /// Fails only with [`PushError::Closed`], handing the item back.
+    #[inline]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
         // Fast path: a slot that is not its segment's last, claimed at the first try. Acquire:
         // pairs with the Release index updates in `claim`, so the segment pointer read next is
@@ -300,6 +301,7 @@ impl<T> Queue<T> {
     /// Claims between 1 and `want` consecutive slots in the tail segment, linking the next
     /// segment when the claim fills this one. Returns the segment, the offset of the first
     /// claimed slot in it and the count, or `Err` when the queue is closed.
+    #[inline(never)]
     fn claim(&self, want: usize) -> Result<(*const Segment<T>, usize, usize), ()> {
         let backoff = Backoff::new();
         let mut spare: *mut Segment<T> = ptr::null_mut();
@@ -386,6 +388,7 @@ impl<T> Queue<T> {
     ///
     /// Returns [`PopError::Empty`] if there is none, or [`PopError::Closed`] if there is none and
     /// the queue is closed.
+    #[inline]
     pub fn pop(&self) -> Result<T, PopError> {
         let guard = epoch::pin();
         // Fast path: the head segment holds the head, whose slot is ready, and the claim
@@ -417,9 +420,8 @@ impl<T> Queue<T> {
                 return Ok(item);
             }
         }
-        drop(guard);
         let mut popped = None;
-        self.pop_batch(1, 1, |item| popped = Some(item))?;
+        self.pop_pinned(1, 1, &guard, |item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
     }
 
@@ -439,13 +441,23 @@ impl<T> Queue<T> {
         &self,
         min: usize,
         max: usize,
-        mut sink: impl FnMut(T),
+        sink: impl FnMut(T),
     ) -> Result<usize, PopError> {
         if max == 0 {
             return Ok(0);
         }
-        let min = min.clamp(1, max);
-        let guard = epoch::pin();
+        self.pop_pinned(min.clamp(1, max), max, &epoch::pin(), sink)
+    }
+
+    /// `pop_batch` for a caller that is already pinned; `1 <= min <= max`.
+    #[inline(never)]
+    fn pop_pinned(
+        &self,
+        min: usize,
+        max: usize,
+        guard: &Guard,
+        mut sink: impl FnMut(T),
+    ) -> Result<usize, PopError> {
         let backoff = Backoff::new();
         loop {
             // Acquire: pairs with the Release store of `head.segment` in `retire`, so the
@@ -493,7 +505,7 @@ impl<T> Queue<T> {
             unsafe {
                 Self::take(segment, head, ready, &mut sink);
                 if head + ready >= (*segment).start + SEGMENT_LEN {
-                    self.retire(head + ready, &guard);
+                    self.retire(head + ready, guard);
                 }
             }
             return Ok(ready);
@@ -585,6 +597,7 @@ impl<T> Queue<T> {
 
     /// Retires every segment that lies wholly before `position`, which this thread has just
     /// moved the head to.
+    #[cold]
     fn retire(&self, position: usize, guard: &Guard) {
         loop {
             let segment = self.head.segment.load(Ordering::Acquire);

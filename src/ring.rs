@@ -174,6 +174,7 @@ impl<T> Ring<T> {
 
     /// Pushes an item at the back, or hands it back in [`PushError::Full`] /
     /// [`PushError::Closed`].
+    #[inline]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
         // Fast path: the slot at the tail awaits this position and the claim succeeds at once.
         // Relaxed: the stamp, read with Acquire, carries the synchronisation; the CAS validates.
@@ -235,6 +236,7 @@ impl<T> Ring<T> {
 
     /// One push attempt. `exact` decides `Full` by the head index (for waiters) rather than by
     /// the slot alone (module comment).
+    #[inline(never)]
     fn push_once(&self, item: T, exact: bool) -> Result<(), PushError<T>> {
         let mut item = Some(item);
         match self.push_batch_with(1, 1, exact, |_| item.take().expect("one item")) {
@@ -366,6 +368,7 @@ impl<T> Ring<T> {
 
     /// Pops the oldest item, or reports [`PopError::Empty`] / [`PopError::Closed`] (closed and
     /// empty).
+    #[inline]
     pub fn pop(&self) -> Result<T, PopError> {
         // Fast path: the slot at the head holds this position's item and the claim succeeds at
         // once. Relaxed head load and Acquire stamp load: as in `push`, mirrored.
@@ -389,6 +392,7 @@ impl<T> Ring<T> {
         self.pop_once(false)
     }
 
+    #[inline(never)]
     fn pop_once(&self, exact: bool) -> Result<T, PopError> {
         let mut popped = None;
         self.pop_batch_with(1, 1, exact, |item| popped = Some(item))?;
