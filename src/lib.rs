@@ -1,4 +1,6 @@
-//! lfq: lock-free multi-producer multi-consumer queues.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![warn(unsafe_op_in_unsafe_fn)]
 
 mod error;
 mod ffi;

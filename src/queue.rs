@@ -44,11 +44,12 @@
 //! `SEGMENT_LEN` items, pushes skip the pin, and pops pay one pin in place of the per-slot
 //! read-marking that `SegQueue` needs to know when a block may be freed.
 
+use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::Waiters;
 use crate::{PopError, PushError};
 use crossbeam_epoch::{self as epoch, Guard};
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
@@ -118,10 +119,13 @@ impl<T> Segment<T> {
     /// `segment` came from `Segment::alloc` and nobody can reach it any more.
     unsafe fn free(segment: *mut Segment<T>) {
         #[cfg(not(loom))]
-        // SAFETY: allocated in `alloc` with this very layout; the caller guarantees exclusivity.
-        unsafe {
-            std::alloc::dealloc(segment.cast(), std::alloc::Layout::new::<Segment<T>>())
-        };
+        {
+            let layout = std::alloc::Layout::new::<Segment<T>>();
+            // SAFETY: allocated in `alloc` with this very layout; the caller guarantees
+            // exclusivity.
+            unsafe { std::alloc::dealloc(segment.cast(), layout) };
+            give_back(layout.size());
+        }
         #[cfg(loom)]
         // SAFETY: allocated by `Box::new` in `alloc`; `MaybeUninit` values are not dropped.
         drop(unsafe { Box::from_raw(segment) });
@@ -131,6 +135,33 @@ impl<T> Segment<T> {
     fn slot(&self, position: usize) -> &Slot<T> {
         &self.slots[position - self.start]
     }
+}
+
+/// Returns freed segment memory to the operating system every `GIVE_BACK_EVERY` bytes.
+///
+/// glibc's `free` keeps freed small blocks in the process and returns memory only from the top of
+/// the heap; a drained queue frees its segments oldest first while the live head segment sits
+/// above them, so without this the resident size would stay at the queue's peak. `malloc_trim`
+/// hands every free page in every arena back to the kernel; called once per few MiB freed, its
+/// cost is spread over hundreds of thousands of items.
+#[cfg(not(loom))]
+fn give_back(bytes: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const GIVE_BACK_EVERY: usize = 4 << 20;
+        static FREED: AtomicUsize = AtomicUsize::new(0);
+        // Relaxed: a counter only; a trim that runs a little early or late is harmless.
+        if FREED.fetch_add(bytes, Ordering::Relaxed) + bytes >= GIVE_BACK_EVERY
+            && FREED.swap(0, Ordering::Relaxed) >= GIVE_BACK_EVERY
+        {
+            // SAFETY: malloc_trim only releases free memory the allocator owns; it is
+            // thread-safe and touches no live allocation.
+            unsafe { libc::malloc_trim(0) };
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = bytes;
 }
 
 /// The position just past the tail, from a tail index: the marker offset counts as a full segment.

@@ -32,10 +32,11 @@
 //! wait.rs), spinning through those short windows, so a sleeper never misses the change it
 //! waits for.
 
+use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::{spin_then_wait, Waiters};
 use crate::{PopError, PushError};
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;

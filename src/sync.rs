@@ -31,3 +31,42 @@ impl<T> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// Backoff for retry loops. Under loom every step is a loom-visible yield, so the model checker
+/// can schedule the thread being waited for, and there is no spin phase: `is_completed` holds at
+/// once, so blocking paths go straight to the sleep/wake handshake, which is what the models are
+/// for.
+#[cfg(not(loom))]
+pub(crate) use crossbeam_utils::Backoff;
+
+#[cfg(loom)]
+pub(crate) struct Backoff;
+
+#[cfg(loom)]
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff
+    }
+
+    pub(crate) fn spin(&self) {
+        loom::thread::yield_now();
+    }
+
+    pub(crate) fn snooze(&self) {
+        loom::thread::yield_now();
+    }
+
+    pub(crate) fn is_completed(&self) -> bool {
+        true
+    }
+}
+
+/// loom models `SeqCst` loads and read-modify-writes as acquire/release, which is weaker than
+/// what the sleep/wake handshake in wait.rs relies on; loom does model `SeqCst` fences. Under
+/// loom this fence stands in for the total order that the real `SeqCst` accesses provide; in
+/// normal builds it is nothing.
+#[inline(always)]
+pub(crate) fn seqcst_fence_for_loom() {
+    #[cfg(loom)]
+    loom::sync::atomic::fence(Ordering::SeqCst);
+}

@@ -15,8 +15,7 @@
 //! The cost when nobody waits is the waker's one `SeqCst` load of `sleepers` (a plain load on
 //! x86-64), from a cache line that stays shared while nobody registers.
 
-use crate::sync::{AtomicU32, Ordering};
-use crossbeam_utils::Backoff;
+use crate::sync::{AtomicU32, Backoff, Ordering};
 use std::time::{Duration, Instant};
 
 /// Tries `attempt` through a short, bounded spin (most waits end within it, and spinning is
@@ -62,6 +61,7 @@ impl Waiters {
     /// made progress (see the module comment).
     #[inline]
     pub(crate) fn notify(&self, count: usize) {
+        crate::sync::seqcst_fence_for_loom();
         // SeqCst: ordered after the caller's SeqCst index update; pairs with the `SeqCst`
         // increment in `wait_until`.
         if self.sleepers.load(Ordering::SeqCst) != 0 {
@@ -97,6 +97,7 @@ impl Waiters {
         loop {
             // SeqCst: pairs with the waker's SeqCst load in `notify` (module comment).
             self.sleepers.fetch_add(1, Ordering::SeqCst);
+            crate::sync::seqcst_fence_for_loom();
             // SeqCst: a wake that happens after this load makes the futex wait return at once.
             let seen = self.events.load(Ordering::SeqCst);
             let outcome = attempt();
