@@ -574,29 +574,30 @@ impl<T> Queue<T> {
     /// # Safety
     /// As for `find`, and `segment` holds `position`.
     unsafe fn count_ready(mut segment: *const Segment<T>, position: usize, max: usize) -> usize {
+        // SAFETY (every dereference below): per the contract, and a segment is linked before
+        // any slot past its end can be ready.
+        let mut offset = position - unsafe { (*segment).start };
         let mut count = 0;
-        let mut at = position;
-        while count < max {
-            // SAFETY: per the contract.
-            let start = unsafe { (*segment).start };
-            if at - start == SEGMENT_LEN {
-                // SAFETY: per the contract. Acquire: pairs with the Release link store.
-                let next = unsafe { (*segment).next.load(Ordering::Acquire) };
-                if next.is_null() {
-                    break;
+        loop {
+            let slots = unsafe { &(&(*segment).slots)[offset..] };
+            for slot in slots.iter().take(max - count) {
+                // Acquire: pairs with the producer's Release store of `ready`, so the value is
+                // ours to read once we claim it.
+                if !slot.ready.load(Ordering::Acquire) {
+                    return count;
                 }
-                segment = next;
+                count += 1;
             }
-            // SAFETY: per the contract; `at` lies in `segment`.
-            // Acquire: pairs with the producer's Release store of `ready`, so the value is ours
-            // to read once we claim it.
-            if !unsafe { (*segment).slot(at).ready.load(Ordering::Acquire) } {
-                break;
+            if count == max {
+                return count;
             }
-            count += 1;
-            at += 1;
+            // Acquire: pairs with the Release link store in `claim`.
+            segment = unsafe { (*segment).next.load(Ordering::Acquire) };
+            if segment.is_null() {
+                return count;
+            }
+            offset = 0;
         }
-        count
     }
 
     /// Moves the values at `position..position + count` out to `sink`.
@@ -610,18 +611,23 @@ impl<T> Queue<T> {
         count: usize,
         sink: &mut impl FnMut(T),
     ) {
-        for at in position..position + count {
-            // SAFETY: per the contract: alive while pinned, and linked because the slots past
-            // this segment's end were seen ready.
-            unsafe {
-                if at - (*segment).start == SEGMENT_LEN {
-                    segment = (*segment).next.load(Ordering::Acquire);
-                }
-                let item = (*segment)
-                    .slot(at)
-                    .value
-                    .with(|value| ptr::read(value).assume_init());
-                sink(item);
+        // SAFETY (every dereference below): per the contract: alive while pinned, and linked
+        // because the slots past a segment's end were seen ready.
+        let mut offset = position - unsafe { (*segment).start };
+        let mut left = count;
+        while left > 0 {
+            let slots = unsafe { &(&(*segment).slots)[offset..] };
+            let here = left.min(slots.len());
+            for slot in &slots[..here] {
+                sink(
+                    slot.value
+                        .with(|value| unsafe { ptr::read(value).assume_init() }),
+                );
+            }
+            left -= here;
+            if left > 0 {
+                segment = unsafe { (*segment).next.load(Ordering::Acquire) };
+                offset = 0;
             }
         }
     }

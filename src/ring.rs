@@ -147,6 +147,20 @@ impl<T> Ring<T> {
         &self.slots[position & (self.one_lap - 1)]
     }
 
+    /// The `count` (≤ capacity) consecutive positions from `first` with their slots, in order:
+    /// at most two contiguous runs of the slot array, so batches pay no per-item index math.
+    fn run(&self, first: usize, count: usize) -> impl Iterator<Item = (usize, &Slot<T>)> {
+        let offset = first & (self.one_lap - 1);
+        let lap = first - offset;
+        let before_wrap = count.min(self.cap() - offset);
+        let next_lap = lap.wrapping_add(self.one_lap);
+        let this_lap = self.slots[offset..offset + before_wrap].iter().zip(first..);
+        let wrapped = self.slots[..count - before_wrap].iter().zip(next_lap..);
+        this_lap
+            .chain(wrapped)
+            .map(|(slot, position)| (position, slot))
+    }
+
     /// The position `steps` after `position` (steps ≤ capacity).
     fn advance(&self, position: usize, steps: usize) -> usize {
         let offset = position & (self.one_lap - 1);
@@ -208,7 +222,15 @@ impl<T> Ring<T> {
     /// # Safety
     /// The caller claimed `position` and its slot is empty for it.
     unsafe fn fill(&self, position: usize, item: T) {
-        let slot = self.slot(position);
+        // SAFETY: forwarded contract.
+        unsafe { Self::fill_slot(self.slot(position), position, item) }
+    }
+
+    /// `fill` for a caller that has the slot of `position` at hand.
+    ///
+    /// # Safety
+    /// As for `fill`; `slot` is the slot of `position`.
+    unsafe fn fill_slot(slot: &Slot<T>, position: usize, item: T) {
         slot.value.with_mut(|value| {
             // SAFETY: per the contract, nobody else touches this slot until the stamp store.
             unsafe { value.write(MaybeUninit::new(item)) }
@@ -223,7 +245,15 @@ impl<T> Ring<T> {
     /// # Safety
     /// The caller claimed `position` and its slot holds the item pushed at it.
     unsafe fn take(&self, position: usize) -> T {
-        let slot = self.slot(position);
+        // SAFETY: forwarded contract.
+        unsafe { self.take_slot(self.slot(position), position) }
+    }
+
+    /// `take` for a caller that has the slot of `position` at hand.
+    ///
+    /// # Safety
+    /// As for `take`; `slot` is the slot of `position`.
+    unsafe fn take_slot(&self, slot: &Slot<T>, position: usize) -> T {
         // SAFETY: per the contract, the value is initialised and ours until the stamp store.
         let item = slot
             .value
@@ -302,12 +332,11 @@ impl<T> Ring<T> {
             }
             let first = tail >> SHIFT;
             let mut free = 0;
-            let mut position = first;
             let mut stale = false;
-            while free < max {
+            for (position, slot) in self.run(first, max) {
                 // Acquire: pairs with the consumer's Release stamp store, so its read of the
                 // old value is finished before we overwrite the slot.
-                let stamp = self.slot(position).stamp.load(Ordering::Acquire);
+                let stamp = slot.stamp.load(Ordering::Acquire);
                 if stamp != position {
                     // The slot still holds last lap's item (ring full here), or our tail is
                     // stale because another producer already filled it.
@@ -315,7 +344,6 @@ impl<T> Ring<T> {
                     break;
                 }
                 free += 1;
-                position = self.advance(position, 1);
             }
             if free < min {
                 if stale {
@@ -342,12 +370,10 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let mut position = first;
-                    for index in 0..free {
+                    for (index, (position, slot)) in self.run(first, free).enumerate() {
                         // SAFETY: the CAS made this position ours, and its stamp said the slot
                         // was empty for it.
-                        unsafe { self.fill(position, next_item(index)) };
-                        position = self.advance(position, 1);
+                        unsafe { Self::fill_slot(slot, position, next_item(index)) };
                     }
                     self.readers.notify(free);
                     return Ok(free);
@@ -436,18 +462,16 @@ impl<T> Ring<T> {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let mut ready = 0;
-            let mut position = head;
             let mut stale = false;
-            while ready < max {
+            for (position, slot) in self.run(head, max) {
                 // Acquire: pairs with the producer's Release stamp store, publishing the value.
-                let stamp = self.slot(position).stamp.load(Ordering::Acquire);
+                let stamp = slot.stamp.load(Ordering::Acquire);
                 if stamp != position.wrapping_add(1) {
                     // Not written yet for this lap (empty here), or our head is stale.
                     stale = stamp != position;
                     break;
                 }
                 ready += 1;
-                position = self.advance(position, 1);
             }
             if ready < min {
                 if stale {
@@ -488,12 +512,10 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let mut position = head;
-                    for _ in 0..ready {
+                    for (position, slot) in self.run(head, ready) {
                         // SAFETY: the CAS made this position ours and its stamp said the slot
                         // holds the item pushed at it.
-                        sink(unsafe { self.take(position) });
-                        position = self.advance(position, 1);
+                        sink(unsafe { self.take_slot(slot, position) });
                     }
                     self.writers.notify(ready);
                     return Ok(ready);
