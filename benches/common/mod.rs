@@ -376,7 +376,8 @@ pub fn run_seq_batched<Q: BatchQueue>(q: &Q, n: u64, chunk: u64, batch: usize) -
 }
 
 /// `producers` threads push `n` items in all while `consumers` threads pop them; the clock runs from the
-/// moment every thread is ready until the last one finished. `n` must split evenly between both sides.
+/// first worker's start to the last worker's end, read by the workers themselves (the spawning thread
+/// may not get a CPU until they are done). `n` must split evenly between both sides.
 /// Threads are pinned round robin over the CPUs (see [`bench_cpus`]), so 1P1C on two CPUs runs the
 /// producer and the consumer on different cores.
 pub fn run_threads<Q: BenchQueue>(q: &Q, producers: u64, consumers: u64, n: u64) -> Duration {
@@ -400,9 +401,11 @@ pub fn run_threads<Q: BenchQueue>(q: &Q, producers: u64, consumers: u64, n: u64)
                     let _pin = pin_nth(cpus, p as usize);
                     let mut backoff = Backoff::new();
                     ready.wait();
+                    let start = Instant::now();
                     for item in p * per_producer..(p + 1) * per_producer {
                         push_wait(q, item, &mut backoff);
                     }
+                    (start, Instant::now())
                 })
             })
             .collect();
@@ -414,22 +417,28 @@ pub fn run_threads<Q: BenchQueue>(q: &Q, producers: u64, consumers: u64, n: u64)
                     let _pin = pin_nth(cpus, (producers + c) as usize);
                     let mut backoff = Backoff::new();
                     ready.wait();
-                    (0..per_consumer)
+                    let start = Instant::now();
+                    let sum = (0..per_consumer)
                         .map(|_| pop_wait(q, &mut backoff))
-                        .sum::<u64>()
+                        .sum::<u64>();
+                    (start, Instant::now(), sum)
                 })
             })
             .collect();
         ready.wait();
-        let start = Instant::now();
-        for t in pushers {
-            t.join().expect("producer panicked");
-        }
-        let sum: u64 = poppers
+        let mut spans: Vec<(Instant, Instant)> = pushers
             .into_iter()
-            .map(|t| t.join().expect("consumer panicked"))
-            .sum();
-        (start.elapsed(), sum)
+            .map(|t| t.join().expect("producer panicked"))
+            .collect();
+        let mut sum = 0;
+        for t in poppers {
+            let (start, end, part) = t.join().expect("consumer panicked");
+            spans.push((start, end));
+            sum += part;
+        }
+        let first = spans.iter().map(|span| span.0).min().expect("threads ran");
+        let last = spans.iter().map(|span| span.1).max().expect("threads ran");
+        (last - first, sum)
     });
     assert_eq!(sum, expected_sum(n), "{} returned wrong items", Q::NAME);
     elapsed
