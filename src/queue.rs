@@ -574,11 +574,12 @@ impl<T> Queue<T> {
     /// # Safety
     /// As for `find`, and `segment` holds `position`.
     unsafe fn count_ready(mut segment: *const Segment<T>, position: usize, max: usize) -> usize {
-        // SAFETY (every dereference below): per the contract, and a segment is linked before
-        // any slot past its end can be ready.
+        // SAFETY: per the contract, `segment` is alive and holds `position`.
         let mut offset = position - unsafe { (*segment).start };
         let mut count = 0;
         loop {
+            // SAFETY: `segment` is the contract's segment or one reached through its links,
+            // alive while the caller is pinned; `offset` lies within it.
             let slots = unsafe { &(&(*segment).slots)[offset..] };
             for slot in slots.iter().take(max - count) {
                 // Acquire: pairs with the producer's Release store of `ready`, so the value is
@@ -592,6 +593,7 @@ impl<T> Queue<T> {
                 return count;
             }
             // Acquire: pairs with the Release link store in `claim`.
+            // SAFETY: as above; a null link ends the walk.
             segment = unsafe { (*segment).next.load(Ordering::Acquire) };
             if segment.is_null() {
                 return count;
@@ -611,14 +613,16 @@ impl<T> Queue<T> {
         count: usize,
         sink: &mut impl FnMut(T),
     ) {
-        // SAFETY (every dereference below): per the contract: alive while pinned, and linked
-        // because the slots past a segment's end were seen ready.
+        // SAFETY: per the contract, `segment` is alive and holds `position`.
         let mut offset = position - unsafe { (*segment).start };
         let mut left = count;
         while left > 0 {
+            // SAFETY: alive while the caller is pinned; `offset` lies within the segment.
             let slots = unsafe { &(&(*segment).slots)[offset..] };
             let here = left.min(slots.len());
             for slot in &slots[..here] {
+                // SAFETY: the caller claimed this slot's position and saw it ready, so the
+                // value is initialised and nobody else reads it.
                 sink(
                     slot.value
                         .with(|value| unsafe { ptr::read(value).assume_init() }),
@@ -626,6 +630,8 @@ impl<T> Queue<T> {
             }
             left -= here;
             if left > 0 {
+                // SAFETY: alive while pinned; linked, because slots past this segment's end
+                // were seen ready. Acquire: pairs with the Release link store in `claim`.
                 segment = unsafe { (*segment).next.load(Ordering::Acquire) };
                 offset = 0;
             }

@@ -11,7 +11,7 @@ PY_INPUTS := $(PY_DIR)/setup.py $(PY_DIR)/pyproject.toml $(wildcard $(PY_DIR)/sr
              $(LIB_DIR)/liblfq.a $(INCLUDE_DIR)/lfq.h
 PIP       := $(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --force-reinstall
 
-.PHONY: test-python demo-python bench-python python-install
+.PHONY: test-python demo-python bench-python python-install python-tools
 
 # (Re)install the package when its sources, the library or the header changed since the last
 # install, or when this interpreter cannot import it. pip's chatter goes to stderr so that
@@ -22,7 +22,12 @@ python-install: lib
 	  echo "pip install ./$(PY_DIR)" >&2; \
 	  $(PIP) ./$(PY_DIR) >&2 && mkdir -p $(PY_DIR)/build && touch $(PY_STAMP); fi
 
-test-python: python-install
+# The test tools, installed for this interpreter when missing (a fresh machine has neither).
+python-tools:
+	@$(PYTHON) -m ruff --version >/dev/null 2>&1 && $(PYTHON) -m pytest --version >/dev/null 2>&1 \
+	  || $(PYTHON) -m pip install -q --disable-pip-version-check ruff pytest >&2
+
+test-python: python-install python-tools
 	$(PYTHON) -m ruff check $(PY_DIR)
 	$(PYTHON) -m ruff format --check $(PY_DIR)
 	$(PYTHON) -m pytest -q $(PY_DIR)/tests
