@@ -96,6 +96,7 @@ impl<T> Segment<T> {
                     std::alloc::handle_alloc_error(layout);
                 }
                 ptr::addr_of_mut!((*segment).start).write(start);
+                give_back::allocated(layout.size());
                 segment
             }
         }
@@ -124,7 +125,7 @@ impl<T> Segment<T> {
             // SAFETY: allocated in `alloc` with this very layout; the caller guarantees
             // exclusivity.
             unsafe { std::alloc::dealloc(segment.cast(), layout) };
-            give_back(layout.size());
+            give_back::freed(layout.size());
         }
         #[cfg(loom)]
         // SAFETY: allocated by `Box::new` in `alloc`; `MaybeUninit` values are not dropped.
@@ -137,31 +138,53 @@ impl<T> Segment<T> {
     }
 }
 
-/// Returns freed segment memory to the operating system every `GIVE_BACK_EVERY` bytes.
+/// Accounts for segment memory and hands it back to the operating system after a drain.
 ///
 /// glibc's `free` keeps freed small blocks in the process and returns memory only from the top of
 /// the heap; a drained queue frees its segments oldest first while the live head segment sits
-/// above them, so without this the resident size would stay at the queue's peak. `malloc_trim`
-/// hands every free page in every arena back to the kernel; called once per few MiB freed, its
-/// cost is spread over hundreds of thousands of items.
+/// above them, so without help the resident size would stay at the queue's peak. `malloc_trim`
+/// hands every free page in every arena back to the kernel. It runs only when the live segment
+/// memory of all queues has fallen `GIVE_BACK_AFTER` below its high-water mark since the last
+/// trim, i.e. after a real drain: steady traffic, which frees as much as it allocates, never
+/// triggers it (trimming there would only make the next allocations fault the pages back in).
 #[cfg(not(loom))]
-fn give_back(bytes: usize) {
+mod give_back {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
+    mod glibc {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        const GIVE_BACK_EVERY: usize = 4 << 20;
-        static FREED: AtomicUsize = AtomicUsize::new(0);
-        // Relaxed: a counter only; a trim that runs a little early or late is harmless.
-        if FREED.fetch_add(bytes, Ordering::Relaxed) + bytes >= GIVE_BACK_EVERY
-            && FREED.swap(0, Ordering::Relaxed) >= GIVE_BACK_EVERY
-        {
-            // SAFETY: malloc_trim only releases free memory the allocator owns; it is
-            // thread-safe and touches no live allocation.
-            unsafe { libc::malloc_trim(0) };
+
+        const GIVE_BACK_AFTER: usize = 4 << 20;
+        static LIVE: AtomicUsize = AtomicUsize::new(0);
+        static HIGH: AtomicUsize = AtomicUsize::new(0);
+
+        // Relaxed throughout: these are statistics; a trim that runs a little early or late is
+        // harmless, and the allocator synchronises its own state.
+        pub(crate) fn allocated(bytes: usize) {
+            let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+            HIGH.fetch_max(live, Ordering::Relaxed);
+        }
+
+        pub(crate) fn freed(bytes: usize) {
+            let live = LIVE.fetch_sub(bytes, Ordering::Relaxed) - bytes;
+            let high = HIGH.load(Ordering::Relaxed);
+            if high >= live + GIVE_BACK_AFTER
+                && HIGH
+                    .compare_exchange(high, live, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                // SAFETY: malloc_trim only releases free memory the allocator owns; it is
+                // thread-safe and touches no live allocation.
+                unsafe { libc::malloc_trim(0) };
+            }
         }
     }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub(super) use glibc::{allocated, freed};
+
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = bytes;
+    pub(super) fn allocated(_bytes: usize) {}
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub(super) fn freed(_bytes: usize) {}
 }
 
 /// The position just past the tail, from a tail index: the marker offset counts as a full segment.
