@@ -2,7 +2,7 @@ package lfq
 
 /*
 #include <stdlib.h>
-#include "lfq.h"
+#include "golfq.h"
 */
 import "C"
 
@@ -60,7 +60,7 @@ func (m *scratchMem) free() {
 // maxPooledBytes keeps a rare huge batch from pinning its buffers in the pool.
 const maxPooledBytes = 1 << 20
 
-const messageSize = unsafe.Sizeof(C.lfq_message{})
+const messageSize = unsafe.Sizeof(C.golfq_message{})
 
 var scratchPool = sync.Pool{New: func() any {
 	s := &scratch{mem: new(scratchMem)}
@@ -123,11 +123,14 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 		if err != nil {
 			return sent, err
 		}
+		q.readers.wake()
+		if sent+n == len(msgs) {
+			return len(msgs), nil // the usual case: no offsets to work out
+		}
 		for _, sz := range sizes[sent : sent+n] {
 			off += int(sz)
 		}
 		sent += n
-		q.readers.wake()
 	}
 	return sent, nil
 }
@@ -135,17 +138,15 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 // trySendBurst sends as many of the packed messages as fit now, with one cgo call. data and
 // sizes are views of a scratch's C memory; data may be empty but its pointer is still valid.
 func (q *Queue) trySendBurst(data []byte, sizes []C.size_t) (int, error) {
-	dp := unsafe.Pointer(unsafe.SliceData(data))
+	dp := (*C.uint8_t)(unsafe.SliceData(data))
 	sp := unsafe.SliceData(sizes)
 	var sent C.size_t
-	q.mu.RLock()
-	h := q.h
-	if h == nil {
-		q.mu.RUnlock()
+	c := q.calls.enter()
+	if c == nil {
 		return 0, ErrFreed
 	}
-	st := C.lfq_send_burst(h, dp, sp, C.size_t(len(sizes)), &sent, 0)
-	q.mu.RUnlock()
+	st := C.golfq_send_burst(q.h, dp, sp, C.size_t(len(sizes)), &sent)
+	c.exit()
 	if st != C.LFQ_OK {
 		return 0, q.statusError(st)
 	}
@@ -186,33 +187,35 @@ func (q *Queue) RecvBatchContext(ctx context.Context, dst [][]byte) (int, error)
 func (q *Queue) tryRecvBurst(dst [][]byte) (int, error) {
 	s := getScratch()
 	defer putScratch(s)
-	p := (*C.lfq_message)(s.mem.msgs.reserve(uintptr(len(dst)) * messageSize))
-	msgs := unsafe.Slice(p, len(dst))
+	p := (*C.golfq_message)(s.mem.msgs.reserve(uintptr(len(dst)) * messageSize))
 	var got C.size_t
-	q.mu.RLock()
-	h := q.h
-	if h == nil {
-		q.mu.RUnlock()
+	c := q.calls.enter()
+	if c == nil {
 		return 0, ErrFreed
 	}
-	st := C.lfq_recv_burst(h, p, C.size_t(len(msgs)), &got, 0)
-	q.mu.RUnlock()
+	st := C.golfq_recv_burst(q.h, p, C.size_t(len(dst)), &got)
+	c.exit()
 	if st != C.LFQ_OK {
 		return 0, q.statusError(st)
 	}
 	n := int(got)
+	msgs := unsafe.Slice(p, n)
+	dst = dst[:n]
 	anyHeap := false
-	for i := range msgs[:n] {
+	for i := range msgs {
 		m := &msgs[i]
-		dst[i] = append(dst[i][:0], messageBytes(m)...)
-		if m.heap != nil {
-			anyHeap = true
+		src := messageBytes(m)
+		if d := dst[i]; cap(d) >= len(src) {
+			dst[i] = d[:copy(d[:len(src)], src)]
+		} else {
+			dst[i] = append(d[:0], src...)
 		}
+		anyHeap = anyHeap || m.heap != 0
 	}
 	if anyHeap {
 		// One call frees all heap parts; batches of small messages, which are all inline,
 		// skip the crossing.
-		C.lfq_message_release(p, C.size_t(n))
+		C.golfq_release(p, C.size_t(n))
 	}
 	return n, nil
 }

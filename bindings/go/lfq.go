@@ -18,25 +18,23 @@
 package lfq
 
 /*
-#include <stdlib.h>
-#include "lfq.h"
+#include "golfq.h"
 
 // None of these keeps a pointer argument after it returns or calls back into Go, which lets cgo
 // leave stack buffers (a received message, a count) on the stack and skip its callback bookkeeping.
-#cgo noescape lfq_send
-#cgo nocallback lfq_send
-#cgo noescape lfq_recv
-#cgo nocallback lfq_recv
-#cgo noescape lfq_send_burst
-#cgo nocallback lfq_send_burst
-#cgo noescape lfq_recv_burst
-#cgo nocallback lfq_recv_burst
-#cgo noescape lfq_message_release
-#cgo nocallback lfq_message_release
-#cgo nocallback lfq_len
-#cgo nocallback lfq_wait_readable
-#cgo nocallback lfq_wait_writable
-#cgo nocallback lfq_close
+#cgo noescape golfq_send
+#cgo nocallback golfq_send
+#cgo noescape golfq_recv
+#cgo nocallback golfq_recv
+#cgo noescape golfq_send_burst
+#cgo nocallback golfq_send_burst
+#cgo noescape golfq_recv_burst
+#cgo nocallback golfq_recv_burst
+#cgo noescape golfq_release
+#cgo nocallback golfq_release
+#cgo nocallback golfq_len
+#cgo nocallback golfq_wait
+#cgo nocallback golfq_close
 */
 import "C"
 
@@ -45,7 +43,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -72,14 +69,11 @@ var (
 // Queue is a FIFO queue of byte messages, unbounded ([NewQueue]) or bounded ([NewRing]).
 // Any number of goroutines may send and receive at once. A Queue must not be copied.
 type Queue struct {
-	// mu is read-held by every call that uses h and write-held only by Free, because
-	// lfq_destroy must not overlap any other call on the same handle.
-	mu sync.RWMutex
-	h  *C.lfq_queue
+	// h is the library handle as an integer (see golfq.h). It never changes; calls use it only
+	// between calls.enter and exit, and Free destroys it once no call is inside.
+	h C.uintptr_t
 
-	// freeing is set when Free starts; Free closes the queue first, and callers that see that
-	// close report ErrFreed rather than ErrClosed.
-	freeing atomic.Bool
+	calls inflight
 
 	capacity int
 	maxSize  int
@@ -119,7 +113,11 @@ func newQueue(capacity int) (*Queue, error) {
 	if st != C.LFQ_OK {
 		return nil, statusError(st)
 	}
-	q := &Queue{h: h, capacity: capacity, maxSize: int(C.lfq_max_message_size(h))}
+	q := &Queue{
+		h:        C.uintptr_t(uintptr(unsafe.Pointer(h))),
+		capacity: capacity,
+		maxSize:  int(C.lfq_max_message_size(h)),
+	}
 	q.readers.init(true)
 	q.writers.init(false)
 	runtime.SetFinalizer(q, finalize)
@@ -140,26 +138,14 @@ func finalize(q *Queue) {
 // already inside the library to return; calling it more than once is harmless. A finalizer frees
 // queues that become unreachable, but Free releases the memory at a known time.
 func (q *Queue) Free() {
-	q.freeing.Store(true)
-	// Closing first makes the watchers' library waits return at once, so the write lock below
-	// is not held up for a whole wait slice.
-	q.mu.RLock()
-	h := q.h
-	if h != nil {
-		C.lfq_close(h)
+	if !q.calls.startFree() {
+		return // freed already, or being freed by another goroutine
 	}
-	q.mu.RUnlock()
-	if h == nil {
-		return
-	}
-
-	q.mu.Lock()
-	h, q.h = q.h, nil
-	q.mu.Unlock()
-	if h == nil {
-		return // another Free won the race
-	}
-	C.lfq_destroy(h)
+	// No new call enters from here on. Closing first makes the watchers' library waits return
+	// at once, so that the calls still inside finish promptly.
+	C.golfq_close(q.h)
+	q.calls.drain()
+	C.golfq_destroy(q.h)
 	runtime.SetFinalizer(q, nil)
 	q.readers.broadcast()
 	q.writers.broadcast()
@@ -169,14 +155,12 @@ func (q *Queue) Free() {
 // and then [ErrClosed], and every blocked goroutine wakes. Closing an already closed queue returns
 // [ErrClosed].
 func (q *Queue) Close() error {
-	q.mu.RLock()
-	h := q.h
-	if h == nil {
-		q.mu.RUnlock()
+	c := q.calls.enter()
+	if c == nil {
 		return ErrFreed
 	}
-	st := C.lfq_close(h)
-	q.mu.RUnlock()
+	st := C.golfq_close(q.h)
+	c.exit()
 	q.readers.broadcast()
 	q.writers.broadcast()
 	return q.statusError(st)
@@ -185,12 +169,13 @@ func (q *Queue) Close() error {
 // Len returns the number of queued messages; under concurrent use it is a snapshot. It returns 0
 // after Free.
 func (q *Queue) Len() int {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if q.h == nil {
+	c := q.calls.enter()
+	if c == nil {
 		return 0
 	}
-	return int(C.lfq_len(q.h))
+	n := int(C.golfq_len(q.h))
+	c.exit()
+	return n
 }
 
 // Cap returns the capacity of a ring, or 0 for an unbounded queue.
@@ -265,18 +250,16 @@ func (q *Queue) RecvContext(ctx context.Context) ([]byte, error) {
 func (q *Queue) trySend(msg []byte) error {
 	// Taking the address before the call, rather than writing &msg[0] in it, spares cgo's pointer
 	// check an allocation; nil stands for the empty message, which the C API allows.
-	var p unsafe.Pointer
+	var p *C.uint8_t
 	if len(msg) > 0 {
-		p = unsafe.Pointer(&msg[0])
+		p = (*C.uint8_t)(unsafe.Pointer(&msg[0]))
 	}
-	q.mu.RLock()
-	h := q.h
-	if h == nil {
-		q.mu.RUnlock()
+	c := q.calls.enter()
+	if c == nil {
 		return ErrFreed
 	}
-	st := C.lfq_send(h, p, C.size_t(len(msg)), 0)
-	q.mu.RUnlock()
+	st := C.golfq_send(q.h, p, C.size_t(len(msg)))
+	c.exit()
 	if st == C.LFQ_OK {
 		return nil
 	}
@@ -285,36 +268,33 @@ func (q *Queue) trySend(msg []byte) error {
 
 // tryRecv makes one non-blocking receive in the library and copies the message into Go memory.
 func (q *Queue) tryRecv() ([]byte, error) {
-	var m C.lfq_message
-	q.mu.RLock()
-	h := q.h
-	if h == nil {
-		q.mu.RUnlock()
+	var m C.golfq_message // stays on the stack: golfq_recv is noescape
+	c := q.calls.enter()
+	if c == nil {
 		return nil, ErrFreed
 	}
-	st := C.lfq_recv(h, &m, 0)
-	q.mu.RUnlock()
+	st := C.golfq_recv(q.h, &m)
+	c.exit()
 	if st != C.LFQ_OK {
 		return nil, q.statusError(st)
 	}
-	out := make([]byte, int(m.size))
-	copy(out, messageBytes(&m))
-	if m.heap != nil {
-		C.lfq_message_release(&m, 1)
+	// Appending to an empty non-nil slice allocates without zeroing the bytes it then copies,
+	// and keeps a zero-length message non-nil.
+	out := append([]byte{}, messageBytes(&m)...)
+	if m.heap != 0 {
+		C.golfq_release(&m, 1)
 	}
 	return out, nil
 }
 
 // messageBytes views a received message's bytes in place (library memory or m itself).
-func messageBytes(m *C.lfq_message) []byte {
+func messageBytes(m *C.golfq_message) []byte {
 	n := int(m.size)
-	if n == 0 {
-		return nil
-	}
-	if m.heap != nil {
-		// SAFETY: the library hands over a block of m.size bytes at m.heap that stays valid
-		// until lfq_message_release, which callers make only after copying.
-		return unsafe.Slice((*byte)(unsafe.Pointer(m.heap)), n)
+	if m.heap != 0 {
+		// SAFETY: the library hands over a block of m.size bytes at m.heap, C memory that stays
+		// valid until golfq_release, which callers make only after copying. go vet cannot tell
+		// that this integer holds a C pointer, which the Go garbage collector never moves.
+		return unsafe.Slice((*byte)(unsafe.Add(nil, uintptr(m.heap))), n)
 	}
 	// SAFETY: without a heap part the message fits inline (size <= LFQ_INLINE_MESSAGE_SIZE).
 	return unsafe.Slice((*byte)(unsafe.Pointer(&m.inline_bytes[0])), n)
@@ -323,7 +303,7 @@ func messageBytes(m *C.lfq_message) []byte {
 // statusError is the package-level statusError, except that the close made by Free reads as
 // ErrFreed.
 func (q *Queue) statusError(st C.lfq_status) error {
-	if st == C.LFQ_CLOSED && q.freeing.Load() {
+	if st == C.LFQ_CLOSED && q.calls.isFreed() {
 		return ErrFreed
 	}
 	return statusError(st)

@@ -1,7 +1,7 @@
 package lfq
 
 /*
-#include "lfq.h"
+#include "golfq.h"
 */
 import "C"
 
@@ -163,13 +163,14 @@ func (q *Queue) watch(ws *waitSet) {
 // waitReady waits in the library, up to timeout, for the queue to become readable or writable.
 // It reports LFQ_CLOSED once the queue is freed.
 func (q *Queue) waitReady(readable bool, timeout time.Duration) C.lfq_status {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if q.h == nil {
+	c := q.calls.enter()
+	if c == nil {
 		return C.LFQ_CLOSED
 	}
+	defer c.exit()
+	r := C.int(0)
 	if readable {
-		return C.lfq_wait_readable(q.h, C.int64_t(timeout))
+		r = 1
 	}
-	return C.lfq_wait_writable(q.h, C.int64_t(timeout))
+	return C.golfq_wait(q.h, r, C.int64_t(timeout))
 }
