@@ -44,6 +44,13 @@ static PyObject *MessageTooLarge; /* lfq.MessageTooLarge(ValueError) */
 /* ------------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                                    */
 
+/* Forces inlining of shared helpers on put/get fast paths, so constant arguments fold away. */
+#if defined(__GNUC__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
 static int64_t
 mono_ns(void)
 {
@@ -133,6 +140,22 @@ parse_wait(PyObject *block, PyObject *timeout, int64_t *budget)
     }
     /* Round up so a tiny positive timeout still waits (0 would mean "don't wait at all"). */
     *budget = (int64_t)ceil(secs * 1e9);
+    return 0;
+}
+
+/* Parses a max_items / max_messages argument: a positive int. */
+static int
+parse_max(PyObject *obj, const char *name, Py_ssize_t *out)
+{
+    Py_ssize_t v = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (v < 1) {
+        PyErr_Format(PyExc_ValueError, "'%s' must be at least 1", name);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -231,6 +254,23 @@ wait_released(attempt_fn attempt, void *ctx, int64_t budget)
     }
 }
 
+/*
+ * The first step of every get-style call: one attempt without waiting, then, if the queue was empty
+ * and the budget allows, the GIL-released wait. Any final status but LFQ_OK becomes the exception.
+ */
+HOT_INLINE int
+take_or_wait(attempt_fn attempt, void *ctx, int64_t budget)
+{
+    int status = attempt(ctx, 0);
+    if (status == LFQ_EMPTY && budget != 0) {
+        status = wait_released(attempt, ctx, budget);
+    }
+    if (status != LFQ_OK) {
+        set_status_error(status, Empty);
+    }
+    return status;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Engine calls packaged for wait_released. None of them touches Python objects: they run without  */
 /* the GIL.                                                                                          */
@@ -322,12 +362,152 @@ attempt_recv_burst(void *ctx, int64_t timeout_ns)
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* Pointer queues: lfq.Queue and lfq.SimpleQueue share one layout and most of their code.           */
+/* What every queue type shares: a common leading struct, and the code that needs nothing more.    */
 
 typedef struct {
     PyObject_HEAD
     lfq_queue *q;
     Py_ssize_t maxsize;     /* <= 0: unbounded */
+    PyObject *weakreflist;
+} QueueHead;
+
+/*
+ * Creates the engine queue behind `head`: a ring of `maxsize` slots when maxsize > 0, else an
+ * unbounded queue. Shared by every __init__.
+ */
+static int
+queue_create(QueueHead *head, Py_ssize_t maxsize, const lfq_options *options)
+{
+    lfq_queue *q = NULL;
+    int status = maxsize > 0 ? lfq_ring_new((size_t)maxsize, options, &q)
+                             : lfq_queue_new(options, &q);
+    if (status != LFQ_OK) {
+        if (status == LFQ_ERR_INVALID_ARGUMENT) {
+            PyErr_Format(PyExc_ValueError, "maxsize %zd is too large for a bounded queue", maxsize);
+        }
+        else {
+            set_status_error(status, Full);
+        }
+        return -1;
+    }
+    head->q = q;
+    head->maxsize = maxsize;
+    return 0;
+}
+
+/* `type_name` is how the error message names the type. */
+static int
+queue_ready(QueueHead *head, const char *type_name)
+{
+    if (head->q == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%s object is not initialized (__init__ was not called)",
+                     type_name);
+        return 0;
+    }
+    return 1;
+}
+
+/* tp_dealloc's bookends: weak references go first, the memory last. */
+static void
+queue_clear_weakrefs(QueueHead *head)
+{
+    if (head->weakreflist != NULL) {
+        PyObject_ClearWeakRefs((PyObject *)head);
+    }
+}
+
+static void
+queue_free(QueueHead *head)
+{
+    Py_TYPE(head)->tp_free((PyObject *)head);
+}
+
+static PyObject *
+queue_qsize(QueueHead *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSize_t(lfq_len(self->q));
+}
+
+static PyObject *
+queue_empty(QueueHead *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(lfq_len(self->q) == 0);
+}
+
+static PyObject *
+queue_full(QueueHead *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(self->maxsize > 0 && lfq_len(self->q) >= (size_t)self->maxsize);
+}
+
+/*
+ * Arguments of put-style methods (the value, block, timeout): the common one-positional call takes
+ * no parsing at all. block and timeout stay NULL when not given.
+ */
+HOT_INLINE int
+parse_put_args(const char *fname, const char *const *names, PyObject *const *args,
+               Py_ssize_t nargs, PyObject *kwnames, PyObject **value, PyObject **block,
+               PyObject **timeout)
+{
+    if (nargs == 1 && kwnames == NULL) {
+        *value = args[0];
+        return 0;
+    }
+    PyObject *a[3];
+    if (parse_args(fname, args, nargs, kwnames, names, 3, 1, a) < 0) {
+        return -1;
+    }
+    *value = a[0];
+    *block = a[1];
+    *timeout = a[2];
+    return 0;
+}
+
+static const char *const get_names[] = {"block", "timeout"};
+
+/*
+ * Arguments of get-style methods (block, timeout) as a wait budget; none given means "forever".
+ * Returns -1 for bad arguments and -2 for a bad block/timeout value, with an exception set.
+ */
+HOT_INLINE int
+parse_get_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+               int64_t *budget)
+{
+    *budget = -1;
+    if (nargs == 0 && kwnames == NULL) {
+        return 0;
+    }
+    PyObject *a[2];
+    if (parse_args(fname, args, nargs, kwnames, get_names, 2, 0, a) < 0) {
+        return -1;
+    }
+    return parse_wait(a[0], a[1], budget) < 0 ? -2 : 0;
+}
+
+/*
+ * Arguments of the batch methods (first, block, timeout). With `max_name` set, the first argument
+ * is a count checked by parse_max into *max_out (before block/timeout, so its error wins).
+ */
+static int
+parse_batch_args(const char *fname, const char *const *names, PyObject *const *args,
+                 Py_ssize_t nargs, PyObject *kwnames, const char *max_name, PyObject **first,
+                 Py_ssize_t *max_out, int64_t *budget)
+{
+    PyObject *a[3];
+    if (parse_args(fname, args, nargs, kwnames, names, 3, 1, a) < 0 ||
+        (max_name != NULL && parse_max(a[0], max_name, max_out) < 0) ||
+        parse_wait(a[1], a[2], budget) < 0) {
+        return -1;
+    }
+    *first = a[0];
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Pointer queues: lfq.Queue and lfq.SimpleQueue share one layout and most of their code.           */
+
+typedef struct {
+    QueueHead head;
     /* task_done()/join() bookkeeping; read and written only with the GIL held */
     Py_ssize_t unfinished;
     int shutdown;
@@ -340,7 +520,6 @@ typedef struct {
     pthread_mutex_t join_mu;
     pthread_cond_t join_cv;
     int sync_ready;
-    PyObject *weakreflist;
 } PtrQueueObject;
 
 static PyTypeObject QueueType;
@@ -394,7 +573,7 @@ ptrqueue_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static int
 ptrqueue_create(PtrQueueObject *self, Py_ssize_t maxsize)
 {
-    if (self->q != NULL) {
+    if (self->head.q != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "queue is already initialized");
         return -1;
     }
@@ -403,60 +582,39 @@ ptrqueue_create(PtrQueueObject *self, Py_ssize_t maxsize)
     options.payload = LFQ_PAYLOAD_POINTER;
     options.item_free = release_item;
     options.item_free_context = NULL;
-    lfq_queue *q = NULL;
-    int status = maxsize > 0 ? lfq_ring_new((size_t)maxsize, &options, &q)
-                             : lfq_queue_new(&options, &q);
-    if (status != LFQ_OK) {
-        if (status == LFQ_ERR_INVALID_ARGUMENT) {
-            PyErr_Format(PyExc_ValueError, "maxsize %zd is too large for a bounded queue", maxsize);
-        }
-        else {
-            set_status_error(status, Full);
-        }
-        return -1;
-    }
-    self->q = q;
-    self->maxsize = maxsize;
-    return 0;
+    return queue_create(&self->head, maxsize, &options);
 }
 
 static void
 ptrqueue_dealloc(PtrQueueObject *self)
 {
-    if (self->weakreflist != NULL) {
-        PyObject_ClearWeakRefs((PyObject *)self);
-    }
-    if (self->q != NULL) {
+    queue_clear_weakrefs(&self->head);
+    if (self->head.q != NULL) {
         /*
          * Drop leftovers ourselves first, outside any engine call, so that arbitrary __del__ code
          * they trigger never runs inside the engine; lfq_destroy's item_free is only the fallback.
          */
         void *items[PTR_CHUNK];
         size_t n = 0;
-        while (lfq_pop_burst(self->q, items, PTR_CHUNK, &n, 0) == LFQ_OK && n > 0) {
+        while (lfq_pop_burst(self->head.q, items, PTR_CHUNK, &n, 0) == LFQ_OK && n > 0) {
             for (size_t i = 0; i < n; i++) {
                 Py_DECREF((PyObject *)items[i]);
             }
         }
-        lfq_destroy(self->q);
-        self->q = NULL;
+        lfq_destroy(self->head.q);
+        self->head.q = NULL;
     }
     if (self->sync_ready) {
         pthread_mutex_destroy(&self->join_mu);
         pthread_cond_destroy(&self->join_cv);
     }
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    queue_free(&self->head);
 }
 
 static int
 ptrqueue_ready(PtrQueueObject *self)
 {
-    if (self->q == NULL) {
-        PyErr_Format(PyExc_RuntimeError, "%s object is not initialized (__init__ was not called)",
-                     Py_TYPE(self)->tp_name);
-        return 0;
-    }
-    return 1;
+    return queue_ready(&self->head, Py_TYPE(self)->tp_name);
 }
 
 /* Wakes every join() waiter; called with the GIL held whenever unfinished reaches zero. */
@@ -474,6 +632,20 @@ static inline void
 count_puts(PtrQueueObject *self, Py_ssize_t n)
 {
     self->unfinished += n;
+}
+
+/*
+ * Waits (GIL released) until a full queue may have room, for what is left of the budget. Returns
+ * LFQ_OK to try again, LFQ_FULL once the budget is spent, or the status that ended the wait.
+ */
+static int
+wait_room(lfq_queue *q, int64_t budget, int64_t deadline)
+{
+    int64_t left = remaining(budget, deadline);
+    if (left == 0) {
+        return LFQ_FULL;
+    }
+    return wait_released(attempt_wait_writable, q, left);
 }
 
 /*
@@ -496,7 +668,7 @@ ptrqueue_put_slow(PtrQueueObject *self, PyObject *item, PyObject *block, PyObjec
             status = LFQ_CLOSED;
             break;
         }
-        status = lfq_push(self->q, item, 0);
+        status = lfq_push(self->head.q, item, 0);
         if (status == LFQ_OK) {
             count_puts(self, 1);
             Py_RETURN_NONE;
@@ -504,11 +676,7 @@ ptrqueue_put_slow(PtrQueueObject *self, PyObject *item, PyObject *block, PyObjec
         if (status != LFQ_FULL) {
             break;
         }
-        int64_t left = remaining(budget, deadline);
-        if (left == 0) {
-            break;
-        }
-        status = wait_released(attempt_wait_writable, self->q, left);
+        status = wait_room(self->head.q, budget, deadline);
         if (status != LFQ_OK) {
             break;
         }
@@ -527,47 +695,49 @@ PyDoc_STRVAR(Queue_put_doc,
 "with a non-negative timeout, wait at most that many seconds and then raise Full; with block\n"
 "false, raise Full at once. Raises ShutDown once shutdown() was called.");
 
+/*
+ * One put into a pointer queue, shared by both types' put() and put_nowait(). `counted`: the
+ * item counts as an unfinished task (Queue). `may_wait`: a full queue waits per block/timeout
+ * (Queue.put).
+ * SimpleQueue never sets `shutdown`, so reporting it is Queue-only in effect.
+ */
+HOT_INLINE PyObject *
+ptrqueue_push(PtrQueueObject *self, PyObject *item, int counted, int may_wait, PyObject *block,
+              PyObject *timeout)
+{
+    Py_INCREF(item);
+    int status = lfq_push(self->head.q, item, 0);
+    if (status == LFQ_OK) {
+        if (counted) {
+            count_puts(self, 1);
+        }
+        Py_RETURN_NONE;
+    }
+    Py_DECREF(item);
+    if (may_wait && status == LFQ_FULL && !self->shutdown) {
+        return ptrqueue_put_slow(self, item, block, timeout);
+    }
+    if (ptrqueue_ready(self)) {
+        set_status_error(self->shutdown ? LFQ_CLOSED : status, Full);
+    }
+    return NULL;
+}
+
 static PyObject *
 Queue_put(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *item, *block = NULL, *timeout = NULL;
-    if (nargs == 1 && kwnames == NULL) {
-        item = args[0];
-    }
-    else {
-        PyObject *a[3];
-        if (parse_args("put", args, nargs, kwnames, put_names, 3, 1, a) < 0) {
-            return NULL;
-        }
-        item = a[0];
-        block = a[1];
-        timeout = a[2];
-        /* As in queue.Queue, block/timeout matter (and are validated) only for a bounded queue. */
-        if (self->maxsize > 0 && !self->shutdown && (block != NULL || timeout != NULL)) {
-            int64_t ignored;
-            if (parse_wait(block, timeout, &ignored) < 0) {
-                return NULL;
-            }
-        }
-    }
-    Py_INCREF(item);
-    int status = lfq_push(self->q, item, 0);
-    if (status == LFQ_OK) {
-        count_puts(self, 1);
-        Py_RETURN_NONE;
-    }
-    Py_DECREF(item);
-    if (status == LFQ_FULL && !self->shutdown) {
-        return ptrqueue_put_slow(self, item, block, timeout);
-    }
-    if (self->shutdown) {
-        status = LFQ_CLOSED;
-    }
-    if (!ptrqueue_ready(self)) {
+    if (parse_put_args("put", put_names, args, nargs, kwnames, &item, &block, &timeout) < 0) {
         return NULL;
     }
-    set_status_error(status, Full);
-    return NULL;
+    /* As in queue.Queue, block/timeout matter (and are validated) only for a bounded queue. */
+    if ((block != NULL || timeout != NULL) && self->head.maxsize > 0 && !self->shutdown) {
+        int64_t ignored;
+        if (parse_wait(block, timeout, &ignored) < 0) {
+            return NULL;
+        }
+    }
+    return ptrqueue_push(self, item, 1, 1, block, timeout);
 }
 
 PyDoc_STRVAR(Queue_put_nowait_doc,
@@ -577,18 +747,7 @@ PyDoc_STRVAR(Queue_put_nowait_doc,
 static PyObject *
 Queue_put_nowait(PtrQueueObject *self, PyObject *item)
 {
-    Py_INCREF(item);
-    int status = lfq_push(self->q, item, 0);
-    if (status == LFQ_OK) {
-        count_puts(self, 1);
-        Py_RETURN_NONE;
-    }
-    Py_DECREF(item);
-    if (!ptrqueue_ready(self)) {
-        return NULL;
-    }
-    set_status_error(self->shutdown ? LFQ_CLOSED : status, Full);
-    return NULL;
+    return ptrqueue_push(self, item, 1, 0, NULL, NULL);
 }
 
 /* Get, after the fast attempt found the queue empty: waits for an item without the GIL. */
@@ -596,7 +755,7 @@ static PyObject *
 ptrqueue_get_wait(PtrQueueObject *self, int64_t budget)
 {
     void *item = NULL;
-    pop_ctx ctx = {self->q, &item};
+    pop_ctx ctx = {self->head.q, &item};
     int status = wait_released(attempt_pop, &ctx, budget);
     if (status == LFQ_OK) {
         /* the queue's reference becomes the caller's */
@@ -606,7 +765,23 @@ ptrqueue_get_wait(PtrQueueObject *self, int64_t budget)
     return NULL;
 }
 
-static const char *const get_names[] = {"block", "timeout"};
+/* One get from a pointer queue, shared by both types' get() and get_nowait(); budget 0: no wait. */
+HOT_INLINE PyObject *
+ptrqueue_pop(PtrQueueObject *self, int64_t budget)
+{
+    void *item = NULL;
+    int status = lfq_pop(self->head.q, &item, 0);
+    if (status == LFQ_OK) {
+        return (PyObject *)item;
+    }
+    if (status == LFQ_EMPTY && budget != 0) {
+        return ptrqueue_get_wait(self, budget);
+    }
+    if (ptrqueue_ready(self)) {
+        set_status_error(status, Empty);
+    }
+    return NULL;
+}
 
 PyDoc_STRVAR(Queue_get_doc,
 "get(block=True, timeout=None)\n--\n\n"
@@ -619,33 +794,16 @@ PyDoc_STRVAR(Queue_get_doc,
 static PyObject *
 Queue_get(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    int64_t budget = -1;
-    if (nargs != 0 || kwnames != NULL) {
-        PyObject *a[2];
-        if (parse_args("get", args, nargs, kwnames, get_names, 2, 0, a) < 0) {
-            return NULL;
+    int64_t budget;
+    int parsed = parse_get_args("get", args, nargs, kwnames, &budget);
+    if (parsed < 0) {
+        /* queue.Queue reports a shut-down, drained queue before judging the timeout */
+        if (parsed == -2 && self->shutdown && self->head.q != NULL && lfq_len(self->head.q) == 0) {
+            PyErr_SetString(ShutDown, "queue is shut down");
         }
-        if (parse_wait(a[0], a[1], &budget) < 0) {
-            /* queue.Queue reports a shut-down, drained queue before judging the timeout */
-            if (self->shutdown && self->q != NULL && lfq_len(self->q) == 0) {
-                PyErr_SetString(ShutDown, "queue is shut down");
-            }
-            return NULL;
-        }
-    }
-    void *item = NULL;
-    int status = lfq_pop(self->q, &item, 0);
-    if (status == LFQ_OK) {
-        return (PyObject *)item;
-    }
-    if (status == LFQ_EMPTY && budget != 0) {
-        return ptrqueue_get_wait(self, budget);
-    }
-    if (!ptrqueue_ready(self)) {
         return NULL;
     }
-    set_status_error(status, Empty);
-    return NULL;
+    return ptrqueue_pop(self, budget);
 }
 
 PyDoc_STRVAR(Queue_get_nowait_doc,
@@ -655,16 +813,7 @@ PyDoc_STRVAR(Queue_get_nowait_doc,
 static PyObject *
 Queue_get_nowait(PtrQueueObject *self, PyObject *Py_UNUSED(ignored))
 {
-    void *item = NULL;
-    int status = lfq_pop(self->q, &item, 0);
-    if (status == LFQ_OK) {
-        return (PyObject *)item;
-    }
-    if (!ptrqueue_ready(self)) {
-        return NULL;
-    }
-    set_status_error(status, Empty);
-    return NULL;
+    return ptrqueue_pop(self, 0);
 }
 
 static const char *const put_many_names[] = {"items", "block", "timeout"};
@@ -679,13 +828,14 @@ PyDoc_STRVAR(Queue_put_many_doc,
 static PyObject *
 Queue_put_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *a[3];
+    PyObject *items_arg;
     int64_t budget;
-    if (parse_args("put_many", args, nargs, kwnames, put_many_names, 3, 1, a) < 0 ||
-        parse_wait(a[1], a[2], &budget) < 0 || !ptrqueue_ready(self)) {
+    if (parse_batch_args("put_many", put_many_names, args, nargs, kwnames, NULL, &items_arg, NULL,
+                         &budget) < 0 ||
+        !ptrqueue_ready(self)) {
         return NULL;
     }
-    PyObject *seq = PySequence_Fast(a[0], "put_many() expects an iterable");
+    PyObject *seq = PySequence_Fast(items_arg, "put_many() expects an iterable");
     if (seq == NULL) {
         return NULL;
     }
@@ -713,7 +863,7 @@ Queue_put_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
             items[i] = src[i];
         }
         size_t pushed = 0;
-        status = lfq_push_burst(self->q, items, (size_t)n, &pushed, 0);
+        status = lfq_push_burst(self->head.q, items, (size_t)n, &pushed, 0);
         count_puts(self, (Py_ssize_t)pushed);
         done += (Py_ssize_t)pushed;
         for (Py_ssize_t i = (Py_ssize_t)pushed; i < n; i++) {
@@ -725,11 +875,7 @@ Queue_put_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
         if (status != LFQ_FULL) {
             break;
         }
-        int64_t left = remaining(budget, deadline);
-        if (left == 0) {
-            break;
-        }
-        status = wait_released(attempt_wait_writable, self->q, left);
+        status = wait_room(self->head.q, budget, deadline);
         if (status != LFQ_OK) {
             break;
         }
@@ -761,22 +907,6 @@ append_items(PyObject *list, void **items, size_t n)
     return 0;
 }
 
-/* Parses a max_items / max_messages argument: a positive int. */
-static int
-parse_max(PyObject *obj, const char *name, Py_ssize_t *out)
-{
-    Py_ssize_t v = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
-    if (v == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (v < 1) {
-        PyErr_Format(PyExc_ValueError, "'%s' must be at least 1", name);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static const char *const get_many_names[] = {"max_items", "block", "timeout"};
 
 PyDoc_STRVAR(Queue_get_many_doc,
@@ -788,24 +918,19 @@ PyDoc_STRVAR(Queue_get_many_doc,
 static PyObject *
 Queue_get_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *a[3];
+    PyObject *ignored;
     int64_t budget;
     Py_ssize_t max_items;
-    if (parse_args("get_many", args, nargs, kwnames, get_many_names, 3, 1, a) < 0 ||
-        parse_max(a[0], "max_items", &max_items) < 0 || parse_wait(a[1], a[2], &budget) < 0 ||
+    if (parse_batch_args("get_many", get_many_names, args, nargs, kwnames, "max_items", &ignored,
+                         &max_items, &budget) < 0 ||
         !ptrqueue_ready(self)) {
         return NULL;
     }
     void *items[PTR_CHUNK];
     size_t chunk = max_items < PTR_CHUNK ? (size_t)max_items : PTR_CHUNK;
     size_t got = 0;
-    int status = lfq_pop_burst(self->q, items, chunk, &got, 0);
-    if (status == LFQ_EMPTY && budget != 0) {
-        ptr_batch_ctx ctx = {self->q, items, chunk, &got};
-        status = wait_released(attempt_pop_burst, &ctx, budget);
-    }
-    if (status != LFQ_OK) {
-        set_status_error(status, Empty);
+    ptr_batch_ctx ctx = {self->head.q, items, chunk, &got};
+    if (take_or_wait(attempt_pop_burst, &ctx, budget) != LFQ_OK) {
         return NULL;
     }
     /* The first batch fills a list of exactly its size; later ones (rare) are appended. */
@@ -825,7 +950,7 @@ Queue_get_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
             break;
         }
         chunk = left < PTR_CHUNK ? (size_t)left : PTR_CHUNK;
-        if (lfq_pop_burst(self->q, items, chunk, &got, 0) != LFQ_OK || got == 0) {
+        if (lfq_pop_burst(self->head.q, items, chunk, &got, 0) != LFQ_OK || got == 0) {
             break;
         }
         if (append_items(list, items, got) < 0) {
@@ -840,31 +965,13 @@ PyDoc_STRVAR(Queue_qsize_doc,
 "qsize()\n--\n\n"
 "Return the approximate number of queued items (exact when no other thread is using the queue).");
 
-static PyObject *
-Queue_qsize(PtrQueueObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return PyLong_FromSize_t(lfq_len(self->q));
-}
-
 PyDoc_STRVAR(Queue_empty_doc,
 "empty()\n--\n\n"
 "Return True if the queue is empty (approximate, like qsize()).");
 
-static PyObject *
-Queue_empty(PtrQueueObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return PyBool_FromLong(lfq_len(self->q) == 0);
-}
-
 PyDoc_STRVAR(Queue_full_doc,
 "full()\n--\n\n"
 "Return True if the queue is bounded and holds maxsize items (approximate, like qsize()).");
-
-static PyObject *
-Queue_full(PtrQueueObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return PyBool_FromLong(self->maxsize > 0 && lfq_len(self->q) >= (size_t)self->maxsize);
-}
 
 PyDoc_STRVAR(Queue_task_done_doc,
 "task_done()\n--\n\n"
@@ -943,11 +1050,11 @@ Queue_shutdown(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
     }
     self->shutdown = 1;
     /* Closing wakes getters and putters blocked in the engine; getters still drain what is left. */
-    lfq_close(self->q);
+    lfq_close(self->head.q);
     if (immediate) {
         void *items[PTR_CHUNK];
         size_t n = 0;
-        while (lfq_pop_burst(self->q, items, PTR_CHUNK, &n, 0) == LFQ_OK && n > 0) {
+        while (lfq_pop_burst(self->head.q, items, PTR_CHUNK, &n, 0) == LFQ_OK && n > 0) {
             for (size_t i = 0; i < n; i++) {
                 if (self->unfinished > 0) {
                     self->unfinished--;
@@ -992,9 +1099,9 @@ static PyMethodDef Queue_methods[] = {
      Queue_put_many_doc},
     {"get_many", (PyCFunction)(void (*)(void))Queue_get_many, METH_FASTCALL | METH_KEYWORDS,
      Queue_get_many_doc},
-    {"qsize", (PyCFunction)Queue_qsize, METH_NOARGS, Queue_qsize_doc},
-    {"empty", (PyCFunction)Queue_empty, METH_NOARGS, Queue_empty_doc},
-    {"full", (PyCFunction)Queue_full, METH_NOARGS, Queue_full_doc},
+    {"qsize", (PyCFunction)queue_qsize, METH_NOARGS, Queue_qsize_doc},
+    {"empty", (PyCFunction)queue_empty, METH_NOARGS, Queue_empty_doc},
+    {"full", (PyCFunction)queue_full, METH_NOARGS, Queue_full_doc},
     {"task_done", (PyCFunction)Queue_task_done, METH_NOARGS, Queue_task_done_doc},
     {"join", (PyCFunction)Queue_join, METH_NOARGS, Queue_join_doc},
     {"shutdown", (PyCFunction)(void (*)(void))Queue_shutdown, METH_FASTCALL | METH_KEYWORDS,
@@ -1005,7 +1112,7 @@ static PyMethodDef Queue_methods[] = {
 };
 
 static PyMemberDef Queue_members[] = {
-    {"maxsize", T_PYSSIZET, offsetof(PtrQueueObject, maxsize), READONLY,
+    {"maxsize", T_PYSSIZET, offsetof(PtrQueueObject, head.maxsize), READONLY,
      PyDoc_STR("The capacity given at construction; <= 0 means unbounded.")},
     {NULL, 0, 0, 0, NULL},
 };
@@ -1031,7 +1138,7 @@ static PyTypeObject QueueType = {
     .tp_dealloc = (destructor)ptrqueue_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = Queue_doc,
-    .tp_weaklistoffset = offsetof(PtrQueueObject, weakreflist),
+    .tp_weaklistoffset = offsetof(PtrQueueObject, head.weakreflist),
     .tp_methods = Queue_methods,
     .tp_members = Queue_members,
     .tp_getset = Queue_getset,
@@ -1049,27 +1156,12 @@ PyDoc_STRVAR(SimpleQueue_put_doc,
 static PyObject *
 SimpleQueue_put(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *item;
-    if (nargs == 1 && kwnames == NULL) {
-        item = args[0];
+    PyObject *item, *block = NULL, *timeout = NULL;
+    if (parse_put_args("put", put_names, args, nargs, kwnames, &item, &block, &timeout) < 0) {
+        return NULL;
     }
-    else {
-        PyObject *a[3];
-        if (parse_args("put", args, nargs, kwnames, put_names, 3, 1, a) < 0) {
-            return NULL;
-        }
-        item = a[0];
-    }
-    Py_INCREF(item);
-    int status = lfq_push(self->q, item, 0);
-    if (status == LFQ_OK) {
-        Py_RETURN_NONE;
-    }
-    Py_DECREF(item);
-    if (ptrqueue_ready(self)) {
-        set_status_error(status, Full);
-    }
-    return NULL;
+    /* block and timeout are accepted for compatibility and ignored: put never waits */
+    return ptrqueue_push(self, item, 0, 0, NULL, NULL);
 }
 
 PyDoc_STRVAR(SimpleQueue_put_nowait_doc,
@@ -1079,16 +1171,7 @@ PyDoc_STRVAR(SimpleQueue_put_nowait_doc,
 static PyObject *
 SimpleQueue_put_nowait(PtrQueueObject *self, PyObject *item)
 {
-    Py_INCREF(item);
-    int status = lfq_push(self->q, item, 0);
-    if (status == LFQ_OK) {
-        Py_RETURN_NONE;
-    }
-    Py_DECREF(item);
-    if (ptrqueue_ready(self)) {
-        set_status_error(status, Full);
-    }
-    return NULL;
+    return ptrqueue_push(self, item, 0, 0, NULL, NULL);
 }
 
 PyDoc_STRVAR(SimpleQueue_get_doc,
@@ -1101,26 +1184,11 @@ PyDoc_STRVAR(SimpleQueue_get_doc,
 static PyObject *
 SimpleQueue_get(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    int64_t budget = -1;
-    if (nargs != 0 || kwnames != NULL) {
-        PyObject *a[2];
-        if (parse_args("get", args, nargs, kwnames, get_names, 2, 0, a) < 0 ||
-            parse_wait(a[0], a[1], &budget) < 0) {
-            return NULL;
-        }
+    int64_t budget;
+    if (parse_get_args("get", args, nargs, kwnames, &budget) < 0) {
+        return NULL;
     }
-    void *item = NULL;
-    int status = lfq_pop(self->q, &item, 0);
-    if (status == LFQ_OK) {
-        return (PyObject *)item;
-    }
-    if (status == LFQ_EMPTY && budget != 0) {
-        return ptrqueue_get_wait(self, budget);
-    }
-    if (ptrqueue_ready(self)) {
-        set_status_error(status, Empty);
-    }
-    return NULL;
+    return ptrqueue_pop(self, budget);
 }
 
 static int
@@ -1146,8 +1214,8 @@ static PyMethodDef SimpleQueue_methods[] = {
                "Returns the number of items put (all of them).")},
     {"get_many", (PyCFunction)(void (*)(void))Queue_get_many, METH_FASTCALL | METH_KEYWORDS,
      Queue_get_many_doc},
-    {"qsize", (PyCFunction)Queue_qsize, METH_NOARGS, Queue_qsize_doc},
-    {"empty", (PyCFunction)Queue_empty, METH_NOARGS, Queue_empty_doc},
+    {"qsize", (PyCFunction)queue_qsize, METH_NOARGS, Queue_qsize_doc},
+    {"empty", (PyCFunction)queue_empty, METH_NOARGS, Queue_empty_doc},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
      PyDoc_STR("Return a generic alias, so SimpleQueue[int] works in annotations.")},
     {NULL, NULL, 0, NULL},
@@ -1165,7 +1233,7 @@ static PyTypeObject SimpleQueueType = {
     .tp_dealloc = (destructor)ptrqueue_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = SimpleQueue_doc,
-    .tp_weaklistoffset = offsetof(PtrQueueObject, weakreflist),
+    .tp_weaklistoffset = offsetof(PtrQueueObject, head.weakreflist),
     .tp_methods = SimpleQueue_methods,
     .tp_init = (initproc)SimpleQueue_init,
     .tp_new = ptrqueue_new,
@@ -1175,11 +1243,8 @@ static PyTypeObject SimpleQueueType = {
 /* BytesQueue: copied byte messages (the engine's bytes payload), shareable with other languages.  */
 
 typedef struct {
-    PyObject_HEAD
-    lfq_queue *q;
-    Py_ssize_t maxsize;
+    QueueHead head;
     size_t max_message_size;
-    PyObject *weakreflist;
 } BytesQueueObject;
 
 static int
@@ -1192,7 +1257,7 @@ BytesQueue_init(BytesQueueObject *self, PyObject *args, PyObject *kwds)
                                      &max_message_size)) {
         return -1;
     }
-    if (self->q != NULL) {
+    if (self->head.q != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "queue is already initialized");
         return -1;
     }
@@ -1205,45 +1270,27 @@ BytesQueue_init(BytesQueueObject *self, PyObject *args, PyObject *kwds)
     memset(&options, 0, sizeof options);
     options.payload = LFQ_PAYLOAD_BYTES;
     options.max_message_size = (size_t)max_message_size;
-    lfq_queue *q = NULL;
-    int status = maxsize > 0 ? lfq_ring_new((size_t)maxsize, &options, &q)
-                             : lfq_queue_new(&options, &q);
-    if (status != LFQ_OK) {
-        if (status == LFQ_ERR_INVALID_ARGUMENT) {
-            PyErr_Format(PyExc_ValueError, "maxsize %zd is too large for a bounded queue", maxsize);
-        }
-        else {
-            set_status_error(status, Full);
-        }
+    if (queue_create(&self->head, maxsize, &options) < 0) {
         return -1;
     }
-    self->q = q;
-    self->maxsize = maxsize;
-    self->max_message_size = lfq_max_message_size(q);
+    self->max_message_size = lfq_max_message_size(self->head.q);
     return 0;
 }
 
 static void
 BytesQueue_dealloc(BytesQueueObject *self)
 {
-    if (self->weakreflist != NULL) {
-        PyObject_ClearWeakRefs((PyObject *)self);
-    }
+    queue_clear_weakrefs(&self->head);
     /* Byte messages are plain memory owned by the engine: destroying frees them. */
-    lfq_destroy(self->q);
-    self->q = NULL;
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    lfq_destroy(self->head.q);
+    self->head.q = NULL;
+    queue_free(&self->head);
 }
 
 static int
 bytesqueue_ready(BytesQueueObject *self)
 {
-    if (self->q == NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "BytesQueue object is not initialized (__init__ was not called)");
-        return 0;
-    }
-    return 1;
+    return queue_ready(&self->head, "BytesQueue");
 }
 
 /* Builds a bytes object from a received message and releases the message either way. */
@@ -1284,26 +1331,16 @@ BytesQueue_put_bytes(BytesQueueObject *self, PyObject *const *args, Py_ssize_t n
                      PyObject *kwnames)
 {
     PyObject *data, *block = NULL, *timeout = NULL;
-    if (nargs == 1 && kwnames == NULL) {
-        data = args[0];
-    }
-    else {
-        PyObject *a[3];
-        if (parse_args("put_bytes", args, nargs, kwnames, put_bytes_names, 3, 1, a) < 0) {
-            return NULL;
-        }
-        data = a[0];
-        block = a[1];
-        timeout = a[2];
-    }
-    if (!bytesqueue_ready(self)) {
+    if (parse_put_args("put_bytes", put_bytes_names, args, nargs, kwnames, &data, &block,
+                       &timeout) < 0 ||
+        !bytesqueue_ready(self)) {
         return NULL;
     }
     Py_buffer view;
     if (get_message_buffer(self, data, &view) < 0) {
         return NULL;
     }
-    int status = lfq_send(self->q, view.buf, (size_t)view.len, 0);
+    int status = lfq_send(self->head.q, view.buf, (size_t)view.len, 0);
     if (status == LFQ_FULL) {
         int64_t budget;
         if (parse_wait(block, timeout, &budget) < 0) {
@@ -1312,7 +1349,7 @@ BytesQueue_put_bytes(BytesQueueObject *self, PyObject *const *args, Py_ssize_t n
         }
         if (budget != 0) {
             /* The exported buffer stays valid (and cannot be resized) until PyBuffer_Release. */
-            send_ctx ctx = {self->q, view.buf, (size_t)view.len};
+            send_ctx ctx = {self->head.q, view.buf, (size_t)view.len};
             status = wait_released(attempt_send, &ctx, budget);
         }
     }
@@ -1334,28 +1371,17 @@ static PyObject *
 BytesQueue_get_bytes(BytesQueueObject *self, PyObject *const *args, Py_ssize_t nargs,
                      PyObject *kwnames)
 {
-    int64_t budget = -1;
-    if (nargs != 0 || kwnames != NULL) {
-        PyObject *a[2];
-        if (parse_args("get_bytes", args, nargs, kwnames, get_names, 2, 0, a) < 0 ||
-            parse_wait(a[0], a[1], &budget) < 0) {
-            return NULL;
-        }
-    }
-    if (!bytesqueue_ready(self)) {
+    int64_t budget;
+    if (parse_get_args("get_bytes", args, nargs, kwnames, &budget) < 0 ||
+        !bytesqueue_ready(self)) {
         return NULL;
     }
     lfq_message msg;
-    int status = lfq_recv(self->q, &msg, 0);
-    if (status == LFQ_EMPTY && budget != 0) {
-        recv_ctx ctx = {self->q, &msg};
-        status = wait_released(attempt_recv, &ctx, budget);
+    recv_ctx ctx = {self->head.q, &msg};
+    if (take_or_wait(attempt_recv, &ctx, budget) != LFQ_OK) {
+        return NULL;
     }
-    if (status == LFQ_OK) {
-        return message_to_bytes(&msg);
-    }
-    set_status_error(status, Empty);
-    return NULL;
+    return message_to_bytes(&msg);
 }
 
 static const char *const put_many_bytes_names[] = {"messages", "block", "timeout"};
@@ -1373,14 +1399,15 @@ static PyObject *
 BytesQueue_put_many(BytesQueueObject *self, PyObject *const *args, Py_ssize_t nargs,
                     PyObject *kwnames)
 {
-    PyObject *a[3];
+    PyObject *messages;
     int64_t budget;
-    if (parse_args("put_many", args, nargs, kwnames, put_many_bytes_names, 3, 1, a) < 0 ||
-        parse_wait(a[1], a[2], &budget) < 0 || !bytesqueue_ready(self)) {
+    if (parse_batch_args("put_many", put_many_bytes_names, args, nargs, kwnames, NULL, &messages,
+                         NULL, &budget) < 0 ||
+        !bytesqueue_ready(self)) {
         return NULL;
     }
     /* A private list: its items cannot change under us while we pack and send. */
-    PyObject *seq = PySequence_List(a[0]);
+    PyObject *seq = PySequence_List(messages);
     if (seq == NULL) {
         return NULL;
     }
@@ -1457,11 +1484,11 @@ BytesQueue_put_many(BytesQueueObject *self, PyObject *const *args, Py_ssize_t na
         size_t off = 0, first = 0;
         while (first < n) {
             size_t sent = 0;
-            status = lfq_send_burst(self->q, pack + off, sizes + first, n - first, &sent, 0);
+            status = lfq_send_burst(self->head.q, pack + off, sizes + first, n - first, &sent, 0);
             if (status == LFQ_FULL && budget != 0) {
                 int64_t left = remaining(budget, deadline);
                 if (left != 0) {
-                    send_burst_ctx ctx = {self->q, pack + off, sizes + first, n - first, &sent};
+                    send_burst_ctx ctx = {self->head.q, pack + off, sizes + first, n - first, &sent};
                     status = wait_released(attempt_send_burst, &ctx, left);
                 }
             }
@@ -1501,24 +1528,19 @@ static PyObject *
 BytesQueue_get_many(BytesQueueObject *self, PyObject *const *args, Py_ssize_t nargs,
                     PyObject *kwnames)
 {
-    PyObject *a[3];
+    PyObject *ignored;
     int64_t budget;
     Py_ssize_t max_messages;
-    if (parse_args("get_many", args, nargs, kwnames, get_many_bytes_names, 3, 1, a) < 0 ||
-        parse_max(a[0], "max_messages", &max_messages) < 0 ||
-        parse_wait(a[1], a[2], &budget) < 0 || !bytesqueue_ready(self)) {
+    if (parse_batch_args("get_many", get_many_bytes_names, args, nargs, kwnames, "max_messages",
+                         &ignored, &max_messages, &budget) < 0 ||
+        !bytesqueue_ready(self)) {
         return NULL;
     }
     lfq_message msgs[MSG_CHUNK];
     size_t chunk = max_messages < MSG_CHUNK ? (size_t)max_messages : MSG_CHUNK;
     size_t got = 0;
-    int status = lfq_recv_burst(self->q, msgs, chunk, &got, 0);
-    if (status == LFQ_EMPTY && budget != 0) {
-        recv_burst_ctx ctx = {self->q, msgs, chunk, &got};
-        status = wait_released(attempt_recv_burst, &ctx, budget);
-    }
-    if (status != LFQ_OK) {
-        set_status_error(status, Empty);
+    recv_burst_ctx ctx = {self->head.q, msgs, chunk, &got};
+    if (take_or_wait(attempt_recv_burst, &ctx, budget) != LFQ_OK) {
         return NULL;
     }
     /* The first batch fills a list of exactly its size; later ones (rare) are appended. */
@@ -1552,7 +1574,7 @@ BytesQueue_get_many(BytesQueueObject *self, PyObject *const *args, Py_ssize_t na
             break;
         }
         chunk = left < MSG_CHUNK ? (size_t)left : MSG_CHUNK;
-        if (lfq_recv_burst(self->q, msgs, chunk, &got, 0) != LFQ_OK || got == 0) {
+        if (lfq_recv_burst(self->head.q, msgs, chunk, &got, 0) != LFQ_OK || got == 0) {
             break;
         }
     }
@@ -1563,31 +1585,13 @@ PyDoc_STRVAR(BytesQueue_qsize_doc,
 "qsize()\n--\n\n"
 "Return the approximate number of queued messages.");
 
-static PyObject *
-BytesQueue_qsize(BytesQueueObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return PyLong_FromSize_t(lfq_len(self->q));
-}
-
 PyDoc_STRVAR(BytesQueue_empty_doc,
 "empty()\n--\n\n"
 "Return True if no message is queued (approximate).");
 
-static PyObject *
-BytesQueue_empty(BytesQueueObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return PyBool_FromLong(lfq_len(self->q) == 0);
-}
-
 PyDoc_STRVAR(BytesQueue_full_doc,
 "full()\n--\n\n"
 "Return True if the queue is bounded and holds maxsize messages (approximate).");
-
-static PyObject *
-BytesQueue_full(BytesQueueObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return PyBool_FromLong(self->maxsize > 0 && lfq_len(self->q) >= (size_t)self->maxsize);
-}
 
 PyDoc_STRVAR(BytesQueue_close_doc,
 "close()\n--\n\n"
@@ -1600,13 +1604,13 @@ BytesQueue_close(BytesQueueObject *self, PyObject *Py_UNUSED(ignored))
     if (!bytesqueue_ready(self)) {
         return NULL;
     }
-    return PyBool_FromLong(lfq_close(self->q) == LFQ_OK);
+    return PyBool_FromLong(lfq_close(self->head.q) == LFQ_OK);
 }
 
 static PyObject *
 BytesQueue_get_closed(BytesQueueObject *self, void *Py_UNUSED(closure))
 {
-    return PyBool_FromLong(self->q != NULL && lfq_is_closed(self->q) == 1);
+    return PyBool_FromLong(self->head.q != NULL && lfq_is_closed(self->head.q) == 1);
 }
 
 static PyObject *
@@ -1624,15 +1628,15 @@ static PyMethodDef BytesQueue_methods[] = {
      BytesQueue_put_many_doc},
     {"get_many", (PyCFunction)(void (*)(void))BytesQueue_get_many, METH_FASTCALL | METH_KEYWORDS,
      BytesQueue_get_many_doc},
-    {"qsize", (PyCFunction)BytesQueue_qsize, METH_NOARGS, BytesQueue_qsize_doc},
-    {"empty", (PyCFunction)BytesQueue_empty, METH_NOARGS, BytesQueue_empty_doc},
-    {"full", (PyCFunction)BytesQueue_full, METH_NOARGS, BytesQueue_full_doc},
+    {"qsize", (PyCFunction)queue_qsize, METH_NOARGS, BytesQueue_qsize_doc},
+    {"empty", (PyCFunction)queue_empty, METH_NOARGS, BytesQueue_empty_doc},
+    {"full", (PyCFunction)queue_full, METH_NOARGS, BytesQueue_full_doc},
     {"close", (PyCFunction)BytesQueue_close, METH_NOARGS, BytesQueue_close_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMemberDef BytesQueue_members[] = {
-    {"maxsize", T_PYSSIZET, offsetof(BytesQueueObject, maxsize), READONLY,
+    {"maxsize", T_PYSSIZET, offsetof(BytesQueueObject, head.maxsize), READONLY,
      PyDoc_STR("The capacity in messages given at construction; <= 0 means unbounded.")},
     {NULL, 0, 0, 0, NULL},
 };
@@ -1659,7 +1663,7 @@ static PyTypeObject BytesQueueType = {
     .tp_dealloc = (destructor)BytesQueue_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = BytesQueue_doc,
-    .tp_weaklistoffset = offsetof(BytesQueueObject, weakreflist),
+    .tp_weaklistoffset = offsetof(BytesQueueObject, head.weakreflist),
     .tp_methods = BytesQueue_methods,
     .tp_members = BytesQueue_members,
     .tp_getset = BytesQueue_getset,
