@@ -54,6 +54,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Slots per segment.
@@ -132,6 +133,21 @@ impl<T> Segment<T> {
         drop(unsafe { Box::from_raw(segment) });
     }
 
+    /// Makes a recycled segment empty again: no slot ready, no link. `start` is set when it is
+    /// linked.
+    ///
+    /// # Safety
+    /// The caller owns `segment` exclusively.
+    unsafe fn reset(segment: *mut Segment<T>) {
+        // SAFETY: per the contract. Relaxed: the segment is published later by Release stores.
+        unsafe {
+            for slot in &(*segment).slots {
+                slot.ready.store(false, Ordering::Relaxed);
+            }
+            (*segment).next.store(ptr::null_mut(), Ordering::Relaxed);
+        }
+    }
+
     /// The slot of `position`, which must lie in this segment.
     fn slot(&self, position: usize) -> &Slot<T> {
         &self.slots[position - self.start]
@@ -193,6 +209,81 @@ fn tail_position(index: usize) -> usize {
     (count / LAP) * SEGMENT_LEN + (count % LAP).min(SEGMENT_LEN)
 }
 
+/// How many retired segments a queue keeps for reuse.
+const POOL_LEN: usize = 4;
+
+/// Retired segments kept for reuse, so that steady traffic recycles a few segments instead of
+/// freeing them in epoch-sized bursts (which lets the allocator hand pages back to the kernel,
+/// only for the next segments to fault them in again). A fixed array of slots, each empty or
+/// owning one segment; a swap or a CAS moves ownership, so there is no ABA.
+///
+/// Shared through an `Arc` by the queue and by the deferred functions that return segments once
+/// their grace period is over, which may run after the queue is gone.
+struct Pool<T> {
+    slots: [AtomicPtr<Segment<T>>; POOL_LEN],
+}
+
+impl<T> Pool<T> {
+    fn new() -> Self {
+        Pool {
+            slots: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+        }
+    }
+
+    /// A segment with no ready slot and no link: a pooled one if any, else a new one.
+    fn get(&self) -> *mut Segment<T> {
+        for slot in &self.slots {
+            // Relaxed load: a cheap filter. Acquire swap: takes ownership, pairing with the
+            // Release CAS in `put`, so the last users' accesses happen before our reset.
+            if !slot.load(Ordering::Relaxed).is_null() {
+                let segment = slot.swap(ptr::null_mut(), Ordering::Acquire);
+                if !segment.is_null() {
+                    // SAFETY: the swap made the pooled segment ours alone.
+                    unsafe { Segment::reset(segment) };
+                    return segment;
+                }
+            }
+        }
+        Segment::alloc(0)
+    }
+
+    /// Keeps `segment` for reuse, or frees it when the pool is full.
+    ///
+    /// # Safety
+    /// `segment` came from `Segment::alloc` and nobody else can reach it.
+    unsafe fn put(&self, segment: *mut Segment<T>) {
+        for slot in &self.slots {
+            // Release: publishes every earlier access to the segment to the taker's swap.
+            if slot.load(Ordering::Relaxed).is_null()
+                && slot
+                    .compare_exchange(
+                        ptr::null_mut(),
+                        segment,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                return;
+            }
+        }
+        // SAFETY: per the contract.
+        unsafe { Segment::free(segment) };
+    }
+}
+
+impl<T> Drop for Pool<T> {
+    fn drop(&mut self) {
+        for slot in &self.slots {
+            let segment = slot.swap(ptr::null_mut(), Ordering::Relaxed);
+            if !segment.is_null() {
+                // SAFETY: pooled segments belong to the pool, which nobody else can reach now.
+                unsafe { Segment::free(segment) };
+            }
+        }
+    }
+}
+
 struct Head<T> {
     /// Position of the next item to pop. Moved forward only by a consumer's CAS.
     position: AtomicUsize,
@@ -231,6 +322,7 @@ pub struct Queue<T> {
     tail: CachePadded<Tail<T>>,
     /// Consumers sleeping until an item arrives.
     readers: CachePadded<Waiters>,
+    pool: Arc<Pool<T>>,
     _owns: PhantomData<T>,
 }
 
@@ -255,6 +347,7 @@ impl<T> Queue<T> {
                 segment: AtomicPtr::new(first),
             }),
             readers: CachePadded::new(Waiters::new()),
+            pool: Arc::new(Pool::new()),
             _owns: PhantomData,
         }
     }
@@ -377,7 +470,7 @@ impl<T> Queue<T> {
             let take = want.min(SEGMENT_LEN - offset);
             let fills = offset + take == SEGMENT_LEN;
             if fills && spare.is_null() {
-                spare = Segment::alloc(0);
+                spare = self.pool.get();
             }
             // Acquire: pairs with the Release store in the linking branch below, so the
             // segment's `start` is visible. Only dereferenced after the CAS below succeeds.
@@ -418,7 +511,7 @@ impl<T> Queue<T> {
         };
         if !spare.is_null() {
             // SAFETY: never published.
-            unsafe { Segment::free(spare) };
+            unsafe { self.pool.put(spare) };
         }
         claimed
     }
@@ -688,7 +781,8 @@ impl<T> Queue<T> {
                 // collector only after every thread pinned now has unpinned.
                 unsafe {
                     let segment = segment as usize;
-                    guard.defer_unchecked(move || Segment::<T>::free(segment as *mut Segment<T>));
+                    let pool = Arc::clone(&self.pool);
+                    guard.defer_unchecked(move || pool.put(segment as *mut Segment<T>));
                 }
             }
         }
