@@ -30,7 +30,9 @@
 //!
 //! A segment is retired once the head has passed all of its slots: the consumer that moves the
 //! head segment pointer past it (one CAS, so exactly one consumer does) hands it to
-//! crossbeam-epoch, which frees it after every thread that was pinned at that moment has unpinned.
+//! crossbeam-epoch, which hands it back after every thread that was pinned at that moment has
+//! unpinned: into the queue's small pool of spare segments (reused by the next link, so steady
+//! traffic stops calling the allocator) or, when the pool is full, to the allocator.
 //! Consumers dereference segments only while pinned. Producers dereference only the segment they
 //! hold an unwritten claim in, and a segment cannot be retired before all its slots have been
 //! written and read. Memory is therefore given back as the queue drains (a segment at a time,
