@@ -373,7 +373,14 @@ impl<T> Ring<T> {
                     for (index, (position, slot)) in self.run(first, free).enumerate() {
                         // SAFETY: the CAS made this position ours, and its stamp said the slot
                         // was empty for it.
-                        unsafe { Self::fill_slot(slot, position, next_item(index)) };
+                        slot.value.with_mut(|value| {
+                            // SAFETY: as above. The item is built straight into the slot rather
+                            // than moved through `fill_slot`, which matters for large items.
+                            unsafe { value.write(MaybeUninit::new(next_item(index))) }
+                        });
+                        // Release: pairs with the consumer's Acquire stamp load.
+                        slot.stamp
+                            .store(position.wrapping_add(1), Ordering::Release);
                     }
                     self.readers.notify(free);
                     return Ok(free);
@@ -515,7 +522,17 @@ impl<T> Ring<T> {
                     for (position, slot) in self.run(head, ready) {
                         // SAFETY: the CAS made this position ours and its stamp said the slot
                         // holds the item pushed at it.
-                        sink(unsafe { self.take_slot(slot, position) });
+                        // The item goes straight from the slot to `sink` (no copy in between,
+                        // which matters for large items); the slot is released afterwards.
+                        // SAFETY: as above; the value is ours until the stamp store below.
+                        sink(
+                            slot.value
+                                .with(|value| unsafe { ptr::read(value).assume_init() }),
+                        );
+                        // Release: pairs with the producer's Acquire stamp load, so our read is
+                        // done before the next lap's push overwrites the slot.
+                        slot.stamp
+                            .store(position.wrapping_add(self.one_lap), Ordering::Release);
                     }
                     self.writers.notify(ready);
                     return Ok(ready);
