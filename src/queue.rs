@@ -381,7 +381,7 @@ impl<T> Queue<T> {
             {
                 // SAFETY: the CAS succeeded on the index read before the segment pointer, so
                 // `segment` is the tail segment and slot `offset` in it is ours, unwritten.
-                unsafe { Self::write(segment, offset, item) };
+                unsafe { Self::write(segment, offset, || item) };
                 self.readers.notify(1);
                 return Ok(());
             }
@@ -390,7 +390,7 @@ impl<T> Queue<T> {
             Ok((segment, offset, _)) => {
                 // SAFETY: `claim` gave this thread the unwritten slot `offset` in `segment`; the
                 // segment stays allocated until that slot has been written and read.
-                unsafe { Self::write(segment, offset, item) };
+                unsafe { Self::write(segment, offset, || item) };
                 self.readers.notify(1);
                 Ok(())
             }
@@ -431,11 +431,13 @@ impl<T> Queue<T> {
             match self.claim(items.len()) {
                 Ok((segment, first, count)) => {
                     for offset in first..first + count {
-                        let item = items
-                            .next()
-                            .expect("ExactSizeIterator reported a wrong len");
+                        let next = || {
+                            items
+                                .next()
+                                .expect("ExactSizeIterator reported a wrong len")
+                        };
                         // SAFETY: as in `push`; the claim covers slots `first..first + count`.
-                        unsafe { Self::write(segment, offset, item) };
+                        unsafe { Self::write(segment, offset, next) };
                     }
                     pushed += count;
                     self.readers.notify(count);
@@ -518,16 +520,18 @@ impl<T> Queue<T> {
         claimed
     }
 
-    /// Writes `item` into the claimed slot `offset` of `segment` and marks it ready.
+    /// Writes the item `make` returns into the claimed slot `offset` of `segment` and marks it
+    /// ready. Taking a constructor lets batch pushes build large items in place.
     ///
     /// # Safety
     /// The caller holds the claim on that slot.
-    unsafe fn write(segment: *const Segment<T>, offset: usize, item: T) {
+    #[inline(always)]
+    unsafe fn write(segment: *const Segment<T>, offset: usize, make: impl FnOnce() -> T) {
         // SAFETY: per the contract, the segment is alive and this slot is ours alone.
         let slot = unsafe { &(*segment).slots[offset] };
         slot.value.with_mut(|value| {
             // SAFETY: exclusive access to this slot until `ready` is set.
-            unsafe { value.write(MaybeUninit::new(item)) }
+            unsafe { value.write(MaybeUninit::new(make())) }
         });
         // Release: pairs with the consumer's Acquire load of `ready`, publishing the value.
         slot.ready.store(true, Ordering::Release);
