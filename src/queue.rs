@@ -835,14 +835,7 @@ impl<T> Queue<T> {
                 None
             }
         };
-        let outcome = crate::wait::spin_then_wait(&self.readers, deadline, attempt)
-            .unwrap_or(Err(PopError::Timeout));
-        if outcome.is_ok() {
-            // This call may have taken the wakeup meant for a consumer without taking the item:
-            // pass it on, so a thread sleeping in a pop cannot sleep beside a queued item.
-            self.readers.notify(1);
-        }
-        outcome
+        crate::wait::watch(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout))
     }
 
     /// Closes the queue: pushes fail from now on, pops drain what is left and then report

@@ -210,59 +210,46 @@ impl<T> Ring<T> {
                 .is_ok()
         {
             // SAFETY: the CAS made `position` ours and its stamp said the slot is empty for it.
-            unsafe { self.fill(position, item) };
+            unsafe { Self::fill(self.slot(position), position, || item) };
             self.readers.notify(1);
             return Ok(());
         }
         self.push_once(item, false)
     }
 
-    /// Writes `item` into the slot of `position` and publishes it to the pop at `position`.
+    /// Builds the item `make` returns in `slot`, the slot of `position`, and publishes it to the
+    /// pop at `position`. Taking a constructor lets batches build large items in place.
     ///
     /// # Safety
-    /// The caller claimed `position` and its slot is empty for it.
-    unsafe fn fill(&self, position: usize, item: T) {
-        // SAFETY: forwarded contract.
-        unsafe { Self::fill_slot(self.slot(position), position, item) }
-    }
-
-    /// `fill` for a caller that has the slot of `position` at hand.
-    ///
-    /// # Safety
-    /// As for `fill`; `slot` is the slot of `position`.
-    unsafe fn fill_slot(slot: &Slot<T>, position: usize, item: T) {
+    /// The caller claimed `position`, and its slot is empty for it.
+    #[inline(always)]
+    unsafe fn fill(slot: &Slot<T>, position: usize, make: impl FnOnce() -> T) {
         slot.value.with_mut(|value| {
             // SAFETY: per the contract, nobody else touches this slot until the stamp store.
-            unsafe { value.write(MaybeUninit::new(item)) }
+            unsafe { value.write(MaybeUninit::new(make())) }
         });
         // Release: pairs with the consumer's Acquire stamp load, publishing the value.
         slot.stamp
             .store(position.wrapping_add(1), Ordering::Release);
     }
 
-    /// Moves the item out of the slot of `position` and hands the slot to the next lap's push.
+    /// Hands the item in `slot`, the slot of `position`, straight to `sink` (no copy in between,
+    /// which matters for large items), then gives the slot to the next lap's push.
     ///
     /// # Safety
-    /// The caller claimed `position` and its slot holds the item pushed at it.
-    unsafe fn take(&self, position: usize) -> T {
-        // SAFETY: forwarded contract.
-        unsafe { self.take_slot(self.slot(position), position) }
-    }
-
-    /// `take` for a caller that has the slot of `position` at hand.
-    ///
-    /// # Safety
-    /// As for `take`; `slot` is the slot of `position`.
-    unsafe fn take_slot(&self, slot: &Slot<T>, position: usize) -> T {
+    /// The caller claimed `position`, and its slot holds the item pushed at it.
+    #[inline(always)]
+    unsafe fn take<R>(&self, slot: &Slot<T>, position: usize, sink: impl FnOnce(T) -> R) -> R {
         // SAFETY: per the contract, the value is initialised and ours until the stamp store.
-        let item = slot
-            .value
-            .with(|value| unsafe { ptr::read(value).assume_init() });
+        let taken = sink(
+            slot.value
+                .with(|value| unsafe { ptr::read(value).assume_init() }),
+        );
         // Release: pairs with the producer's Acquire stamp load, so our read is done before the
         // next lap's push overwrites the slot.
         slot.stamp
             .store(position.wrapping_add(self.one_lap), Ordering::Release);
-        item
+        taken
     }
 
     /// One push attempt. `exact` decides `Full` by the head index (for waiters) rather than by
@@ -373,14 +360,7 @@ impl<T> Ring<T> {
                     for (index, (position, slot)) in self.run(first, free).enumerate() {
                         // SAFETY: the CAS made this position ours, and its stamp said the slot
                         // was empty for it.
-                        slot.value.with_mut(|value| {
-                            // SAFETY: as above. The item is built straight into the slot rather
-                            // than moved through `fill_slot`, which matters for large items.
-                            unsafe { value.write(MaybeUninit::new(next_item(index))) }
-                        });
-                        // Release: pairs with the consumer's Acquire stamp load.
-                        slot.stamp
-                            .store(position.wrapping_add(1), Ordering::Release);
+                        unsafe { Self::fill(slot, position, || next_item(index)) };
                     }
                     self.readers.notify(free);
                     return Ok(free);
@@ -419,7 +399,7 @@ impl<T> Ring<T> {
                 .is_ok()
         {
             // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
-            let item = unsafe { self.take(head) };
+            let item = unsafe { self.take(self.slot(head), head, |item| item) };
             self.writers.notify(1);
             return Ok(item);
         }
@@ -522,17 +502,7 @@ impl<T> Ring<T> {
                     for (position, slot) in self.run(head, ready) {
                         // SAFETY: the CAS made this position ours and its stamp said the slot
                         // holds the item pushed at it.
-                        // The item goes straight from the slot to `sink` (no copy in between,
-                        // which matters for large items); the slot is released afterwards.
-                        // SAFETY: as above; the value is ours until the stamp store below.
-                        sink(
-                            slot.value
-                                .with(|value| unsafe { ptr::read(value).assume_init() }),
-                        );
-                        // Release: pairs with the producer's Acquire stamp load, so our read is
-                        // done before the next lap's push overwrites the slot.
-                        slot.stamp
-                            .store(position.wrapping_add(self.one_lap), Ordering::Release);
+                        unsafe { self.take(slot, position, &mut sink) };
                     }
                     self.writers.notify(ready);
                     return Ok(ready);
@@ -607,13 +577,8 @@ impl<T> Ring<T> {
             }
             backoff.snooze();
         };
-        slot.value.with_mut(|value| {
-            // SAFETY: the slot is ours: its old item was moved out above or by a consumer.
-            unsafe { value.write(MaybeUninit::new(item)) }
-        });
-        // Release: publishes the value to the consumer's Acquire stamp load.
-        slot.stamp
-            .store(position.wrapping_add(1), Ordering::Release);
+        // SAFETY: the slot is ours: its old item was moved out above or by a consumer.
+        unsafe { Self::fill(slot, position, || item) };
         self.readers.notify(1);
         Ok(evicted)
     }
@@ -685,14 +650,7 @@ impl<T> Ring<T> {
                 None
             }
         };
-        let outcome =
-            spin_then_wait(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout));
-        if outcome.is_ok() {
-            // This call may have taken the wakeup meant for a consumer without taking the item:
-            // pass it on, so a thread sleeping in a pop cannot sleep beside a queued item.
-            self.readers.notify(1);
-        }
-        outcome
+        crate::wait::watch(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout))
     }
 
     /// Blocks until there is room for a push, without pushing (another producer may fill it
@@ -713,13 +671,7 @@ impl<T> Ring<T> {
                 None
             }
         };
-        let outcome =
-            spin_then_wait(&self.writers, deadline, attempt).unwrap_or(Err(PushError::Timeout(())));
-        if outcome.is_ok() {
-            // As in `wait_nonempty`: pass on a wakeup meant for a producer.
-            self.writers.notify(1);
-        }
-        outcome
+        crate::wait::watch(&self.writers, deadline, attempt).unwrap_or(Err(PushError::Timeout(())))
     }
 
     /// Closes the ring: pushes fail from now on, pops drain what is left and then report

@@ -38,6 +38,22 @@ pub(crate) fn spin_then_wait<R>(
     waiters.wait_until(deadline, attempt)
 }
 
+/// `spin_then_wait` for waits that only watch the queue (`wait_nonempty`, `wait_not_full`):
+/// such a wait may take the wakeup meant for a thread that would have popped or pushed, without
+/// doing so itself, so on success it passes one wakeup on. Otherwise a thread sleeping in a pop
+/// could sleep beside a queued item (or in a push beside free room).
+pub(crate) fn watch<E>(
+    waiters: &Waiters,
+    deadline: Option<Instant>,
+    attempt: impl FnMut() -> Option<Result<(), E>>,
+) -> Option<Result<(), E>> {
+    let outcome = spin_then_wait(waiters, deadline, attempt);
+    if matches!(outcome, Some(Ok(()))) {
+        waiters.notify(1);
+    }
+    outcome
+}
+
 pub(crate) struct Waiters {
     /// Threads between announcing themselves and leaving `wait_until`.
     sleepers: AtomicU32,
