@@ -147,18 +147,34 @@ impl<T> Ring<T> {
         &self.slots[position & (self.one_lap - 1)]
     }
 
-    /// The `count` (≤ capacity) consecutive positions from `first` with their slots, in order:
-    /// at most two contiguous runs of the slot array, so batches pay no per-item index math.
-    fn run(&self, first: usize, count: usize) -> impl Iterator<Item = (usize, &Slot<T>)> {
+    /// Calls `visit` with each of the `count` (≤ capacity) consecutive positions from `first`
+    /// and its slot, in order, until it returns false; returns how many calls returned true.
+    /// The positions span at most two runs of adjacent slots (the second starts the next lap),
+    /// walked as plain slice loops so that batches pay no per-item index math.
+    #[inline(always)]
+    fn visit(
+        &self,
+        first: usize,
+        count: usize,
+        mut visit: impl FnMut(usize, &Slot<T>) -> bool,
+    ) -> usize {
         let offset = first & (self.one_lap - 1);
-        let lap = first - offset;
         let before_wrap = count.min(self.cap() - offset);
-        let next_lap = lap.wrapping_add(self.one_lap);
-        let this_lap = self.slots[offset..offset + before_wrap].iter().zip(first..);
-        let wrapped = self.slots[..count - before_wrap].iter().zip(next_lap..);
-        this_lap
-            .chain(wrapped)
-            .map(|(slot, position)| (position, slot))
+        let next_lap = (first - offset).wrapping_add(self.one_lap);
+        let runs = [
+            (first, &self.slots[offset..offset + before_wrap]),
+            (next_lap, &self.slots[..count - before_wrap]),
+        ];
+        let mut accepted = 0;
+        for (start, run) in runs {
+            for (index, slot) in run.iter().enumerate() {
+                if !visit(start.wrapping_add(index), slot) {
+                    return accepted;
+                }
+                accepted += 1;
+            }
+        }
+        accepted
     }
 
     /// The position `steps` after `position` (steps ≤ capacity).
@@ -318,20 +334,16 @@ impl<T> Ring<T> {
                 return Err(PushError::Closed(()));
             }
             let first = tail >> SHIFT;
-            let mut free = 0;
             let mut stale = false;
-            for (position, slot) in self.run(first, max) {
+            let free = self.visit(first, max, |position, slot| {
                 // Acquire: pairs with the consumer's Release stamp store, so its read of the
                 // old value is finished before we overwrite the slot.
                 let stamp = slot.stamp.load(Ordering::Acquire);
-                if stamp != position {
-                    // The slot still holds last lap's item (ring full here), or our tail is
-                    // stale because another producer already filled it.
-                    stale = stamp != position.wrapping_add(1).wrapping_sub(self.one_lap);
-                    break;
-                }
-                free += 1;
-            }
+                // Otherwise the slot still holds last lap's item (ring full here), or our tail
+                // is stale because another producer already filled it.
+                stale = stamp != position.wrapping_add(1).wrapping_sub(self.one_lap);
+                stamp == position
+            });
             if free < min {
                 if stale {
                     // Another thread holds this position and is mid-operation: let it run.
@@ -357,11 +369,14 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    for (index, (position, slot)) in self.run(first, free).enumerate() {
+                    let mut index = 0;
+                    self.visit(first, free, |position, slot| {
                         // SAFETY: the CAS made this position ours, and its stamp said the slot
                         // was empty for it.
                         unsafe { Self::fill(slot, position, || next_item(index)) };
-                    }
+                        index += 1;
+                        true
+                    });
                     self.readers.notify(free);
                     return Ok(free);
                 }
@@ -448,18 +463,15 @@ impl<T> Ring<T> {
         // Relaxed: the stamps carry the synchronisation; the CAS validates.
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            let mut ready = 0;
             let mut stale = false;
-            for (position, slot) in self.run(head, max) {
+            let ready = self.visit(head, max, |position, slot| {
                 // Acquire: pairs with the producer's Release stamp store, publishing the value.
                 let stamp = slot.stamp.load(Ordering::Acquire);
-                if stamp != position.wrapping_add(1) {
-                    // Not written yet for this lap (empty here), or our head is stale.
-                    stale = stamp != position;
-                    break;
-                }
-                ready += 1;
-            }
+                // Otherwise the slot is not written yet for this lap (empty here), or our head
+                // is stale.
+                stale = stamp != position;
+                stamp == position.wrapping_add(1)
+            });
             if ready < min {
                 if stale {
                     // Another thread holds this position and is mid-operation: let it run.
@@ -499,11 +511,12 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    for (position, slot) in self.run(head, ready) {
+                    self.visit(head, ready, |position, slot| {
                         // SAFETY: the CAS made this position ours and its stamp said the slot
                         // holds the item pushed at it.
                         unsafe { self.take(slot, position, &mut sink) };
-                    }
+                        true
+                    });
                     self.writers.notify(ready);
                     return Ok(ready);
                 }
