@@ -357,7 +357,7 @@ impl<T> Queue<T> {
     /// Pushes an item at the back of the queue.
     ///
     /// Fails only with [`PushError::Closed`], handing the item back.
-    #[inline]
+    #[inline(always)]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
         // Fast path: a slot that is not its segment's last, claimed at the first try. Acquire:
         // pairs with the Release index updates in `claim`, so the segment pointer read next is
@@ -541,7 +541,7 @@ impl<T> Queue<T> {
     ///
     /// Returns [`PopError::Empty`] if there is none, or [`PopError::Closed`] if there is none and
     /// the queue is closed.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
         let guard = epoch::pin();
         // Fast path: the head segment holds the head, whose slot is ready, and the claim

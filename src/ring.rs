@@ -205,7 +205,7 @@ impl<T> Ring<T> {
 
     /// Pushes an item at the back, or hands it back in [`PushError::Full`] /
     /// [`PushError::Closed`].
-    #[inline]
+    #[inline(always)]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
         // Fast path: the slot at the tail awaits this position and the claim succeeds at once.
         // Relaxed: the stamp, read with Acquire, carries the synchronisation; the CAS validates.
@@ -397,7 +397,7 @@ impl<T> Ring<T> {
 
     /// Pops the oldest item, or reports [`PopError::Empty`] / [`PopError::Closed`] (closed and
     /// empty).
-    #[inline]
+    #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
         // Fast path: the slot at the head holds this position's item and the claim succeeds at
         // once. Relaxed head load and Acquire stamp load: as in `push`, mirrored.
