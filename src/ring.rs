@@ -339,10 +339,13 @@ impl<T> Ring<T> {
                 // Acquire: pairs with the consumer's Release stamp store, so its read of the
                 // old value is finished before we overwrite the slot.
                 let stamp = slot.stamp.load(Ordering::Acquire);
-                // Otherwise the slot still holds last lap's item (ring full here), or our tail
-                // is stale because another producer already filled it.
+                if stamp == position {
+                    return true;
+                }
+                // The slot still holds last lap's item (ring full here), or our tail is stale
+                // because another producer already filled it.
                 stale = stamp != position.wrapping_add(1).wrapping_sub(self.one_lap);
-                stamp == position
+                false
             });
             if free < min {
                 if stale {
@@ -467,10 +470,12 @@ impl<T> Ring<T> {
             let ready = self.visit(head, max, |position, slot| {
                 // Acquire: pairs with the producer's Release stamp store, publishing the value.
                 let stamp = slot.stamp.load(Ordering::Acquire);
-                // Otherwise the slot is not written yet for this lap (empty here), or our head
-                // is stale.
+                if stamp == position.wrapping_add(1) {
+                    return true;
+                }
+                // Not written yet for this lap (empty here), or our head is stale.
                 stale = stamp != position;
-                stamp == position.wrapping_add(1)
+                false
             });
             if ready < min {
                 if stale {
