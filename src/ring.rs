@@ -147,8 +147,9 @@ impl<T> Ring<T> {
         &self.slots[position & (self.one_lap - 1)]
     }
 
-    /// Calls `visit` with each of the `count` (≤ capacity) consecutive positions from `first`
-    /// and its slot, in order, until it returns false; returns how many calls returned true.
+    /// Calls `visit` with the index in the batch, the position and the slot of each of the
+    /// `count` (≤ capacity) consecutive positions from `first`, in order, until it returns
+    /// false; returns how many calls returned true.
     /// The positions span at most two runs of adjacent slots (the second starts the next lap),
     /// walked as plain slice loops so that batches pay no per-item index math.
     #[inline(always)]
@@ -156,7 +157,7 @@ impl<T> Ring<T> {
         &self,
         first: usize,
         count: usize,
-        mut visit: impl FnMut(usize, &Slot<T>) -> bool,
+        mut visit: impl FnMut(usize, usize, &Slot<T>) -> bool,
     ) -> usize {
         let offset = first & (self.one_lap - 1);
         let before_wrap = count.min(self.cap() - offset);
@@ -168,7 +169,7 @@ impl<T> Ring<T> {
         let mut accepted = 0;
         for (start, run) in runs {
             for (index, slot) in run.iter().enumerate() {
-                if !visit(start.wrapping_add(index), slot) {
+                if !visit(accepted, start.wrapping_add(index), slot) {
                     return accepted;
                 }
                 accepted += 1;
@@ -335,7 +336,7 @@ impl<T> Ring<T> {
             }
             let first = tail >> SHIFT;
             let mut stale = false;
-            let free = self.visit(first, max, |position, slot| {
+            let free = self.visit(first, max, |_, position, slot| {
                 // Acquire: pairs with the consumer's Release stamp store, so its read of the
                 // old value is finished before we overwrite the slot.
                 let stamp = slot.stamp.load(Ordering::Acquire);
@@ -372,12 +373,10 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let mut index = 0;
-                    self.visit(first, free, |position, slot| {
+                    self.visit(first, free, |index, position, slot| {
                         // SAFETY: the CAS made this position ours, and its stamp said the slot
                         // was empty for it.
                         unsafe { Self::fill(slot, position, || next_item(index)) };
-                        index += 1;
                         true
                     });
                     self.readers.notify(free);
@@ -467,7 +466,7 @@ impl<T> Ring<T> {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let mut stale = false;
-            let ready = self.visit(head, max, |position, slot| {
+            let ready = self.visit(head, max, |_, position, slot| {
                 // Acquire: pairs with the producer's Release stamp store, publishing the value.
                 let stamp = slot.stamp.load(Ordering::Acquire);
                 if stamp == position.wrapping_add(1) {
@@ -516,7 +515,7 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    self.visit(head, ready, |position, slot| {
+                    self.visit(head, ready, |_, position, slot| {
                         // SAFETY: the CAS made this position ours and its stamp said the slot
                         // holds the item pushed at it.
                         unsafe { self.take(slot, position, &mut sink) };
