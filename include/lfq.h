@@ -76,6 +76,22 @@
 #define LFQ_MAX_CAPACITY 1099511627776
 
 /**
+ * Version of the lfq_ring_map protocol below. A binding checks lfq_ring_map.version and falls
+ * back to the ordinary calls if it differs from the one it was written for.
+ */
+#define LFQ_RING_MAP_VERSION 1
+
+/**
+ * The closed bit of lfq_ring_map.tail.
+ */
+#define LFQ_RING_MAP_CLOSED 1
+
+/**
+ * How far lfq_ring_map.tail shifts the send position left.
+ */
+#define LFQ_RING_MAP_SHIFT 1
+
+/**
  * The kind of items a queue carries, fixed when it is created.
  */
 enum lfq_payload
@@ -211,6 +227,100 @@ typedef struct lfq_message {
      */
     uint8_t inline_bytes[LFQ_INLINE_MESSAGE_SIZE];
 } lfq_message;
+
+/**
+ * The shared memory of a bytes ring, for bindings that move small messages without calling
+ * into the library (filled by lfq_map_ring). All words are naturally aligned and must be
+ * accessed with sequentially consistent atomic operations where this says "atomic".
+ *
+ * Positions. `one_lap` is a power of two >= `capacity`. A position p names the slot
+ * `p & (one_lap - 1)` (always < capacity). The position after p is p + 1, unless
+ * `(p & (one_lap - 1)) + 1 == capacity`, in which case it is `(p & ~(one_lap - 1)) + one_lap`.
+ * Position arithmetic wraps modulo 2^64 (2^32 on 32-bit targets).
+ *
+ * Slot i starts at `slots + i * slot_size`. Its stamp is the size_t at `stamp_offset`, its
+ * message the lfq_message at `message_offset`.
+ *
+ * To send a message of at most LFQ_INLINE_MESSAGE_SIZE bytes (and at most
+ * lfq_max_message_size):
+ * 1. t = atomic load of *tail. If `t & LFQ_RING_MAP_CLOSED`, use lfq_send instead.
+ *    Otherwise p = t >> LFQ_RING_MAP_SHIFT.
+ * 2. If the atomic load of slot(p)'s stamp is not p, the ring is full or t is stale: use
+ *    lfq_send instead.
+ * 3. Atomic compare-and-swap *tail from t to (position after p) << LFQ_RING_MAP_SHIFT. If it
+ *    fails, start again at 1 (or use lfq_send).
+ * 4. Write the slot's message: size, heap = NULL, the bytes in inline_bytes and zeros in the
+ *    rest of inline_bytes.
+ * 5. Atomic store p + 1 into the stamp: the message is published.
+ * 6. If the atomic load of *readers_waiting is not 0, call lfq_notify_readable.
+ *
+ * To receive:
+ * 1. h = atomic load of *head.
+ * 2. If the atomic load of slot(h)'s stamp is not h + 1, the ring is empty (or closed and
+ *    empty, or h is stale): use lfq_recv instead.
+ * 3. Atomic compare-and-swap *head from h to the position after h. If it fails, start again.
+ * 4. Copy the slot's lfq_message out. If its heap is not NULL, the block is now the receiver's:
+ *    release the copy with lfq_message_release once its bytes are read.
+ * 5. Atomic store h + one_lap into the stamp: the slot is free for the next lap.
+ * 6. If the atomic load of *writers_waiting is not 0, call lfq_notify_writable.
+ *
+ * Batches claim k consecutive positions with one compare-and-swap in step 3 after checking the
+ * k stamps in step 2, then do steps 4 and 5 for each and step 6 once. Stamps may be stored in
+ * any order; a sender that stores the first one last lets receivers take the whole batch at once,
+ * where they would otherwise trail it a slot or two at a time.
+ *
+ * Between steps 3 and 5 the claimed slot is the caller's alone, and other threads wait for it;
+ * keep that stretch short. Ordinary lfq calls may run on the same ring at the same time; the
+ * mapped protocol and the library's own calls interoperate fully, per-producer order included.
+ * The addresses are valid until lfq_destroy.
+ */
+typedef struct lfq_ring_map {
+    /**
+     * LFQ_RING_MAP_VERSION of the library that filled this in.
+     */
+    uint32_t version;
+    /**
+     * The position of the next receive (atomic).
+     */
+    size_t *head;
+    /**
+     * The position of the next send, shifted left by LFQ_RING_MAP_SHIFT, with the
+     * LFQ_RING_MAP_CLOSED bit set once the ring is closed (atomic).
+     */
+    size_t *tail;
+    /**
+     * How many threads sleep until a message arrives (atomic; read it, never write it).
+     */
+    uint32_t *readers_waiting;
+    /**
+     * How many threads sleep until room appears (atomic; read it, never write it).
+     */
+    uint32_t *writers_waiting;
+    /**
+     * The first slot.
+     */
+    uint8_t *slots;
+    /**
+     * Bytes from one slot to the next.
+     */
+    size_t slot_size;
+    /**
+     * Where a slot's stamp (a size_t) sits within the slot.
+     */
+    size_t stamp_offset;
+    /**
+     * Where a slot's lfq_message sits within the slot.
+     */
+    size_t message_offset;
+    /**
+     * How many slots there are (the ring's capacity).
+     */
+    size_t capacity;
+    /**
+     * A power of two >= capacity: positions advance by one_lap per lap.
+     */
+    size_t one_lap;
+} lfq_ring_map;
 
 #ifdef __cplusplus
 extern "C" {
@@ -678,6 +788,43 @@ lfq_status lfq_pop_burst(struct lfq_queue *q,
                          size_t n,
                          size_t *popped,
                          int64_t timeout_ns);
+
+/**
+ * Fills *map with the shared memory of a bytes ring (lfq_ring_map describes the protocol).
+ *
+ * - Thread-safety: thread-safe.
+ * - Ownership: the memory stays the library's; the addresses are valid until lfq_destroy.
+ * - Returns LFQ_OK, LFQ_ERR_WRONG_KIND (a pointer-payload queue), LFQ_ERR_INVALID_ARGUMENT
+ *   (NULL handle or map, or an unbounded queue, which has no ring). Does not block.
+ *
+ * # Safety
+ * `q` must be NULL or a live handle; `map` NULL or valid for writing an lfq_ring_map.
+ */
+lfq_status lfq_map_ring(const struct lfq_queue *q, struct lfq_ring_map *map);
+
+/**
+ * Wakes up to `count` threads sleeping until a message arrives, after a send made through
+ * lfq_map_ring's memory found *readers_waiting non-zero. Harmless when nobody sleeps.
+ *
+ * - Thread-safety: thread-safe. Does not block.
+ * - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (NULL handle, or not a bytes ring).
+ *
+ * # Safety
+ * `q` must be NULL or a live handle.
+ */
+lfq_status lfq_notify_readable(const struct lfq_queue *q, size_t count);
+
+/**
+ * Wakes up to `count` threads sleeping until room appears, after a receive made through
+ * lfq_map_ring's memory found *writers_waiting non-zero. Harmless when nobody sleeps.
+ *
+ * - Thread-safety: thread-safe. Does not block.
+ * - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (NULL handle, or not a bytes ring).
+ *
+ * # Safety
+ * `q` must be NULL or a live handle.
+ */
+lfq_status lfq_notify_writable(const struct lfq_queue *q, size_t count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -44,9 +44,12 @@ use std::ptr;
 use std::time::{Duration, Instant};
 
 /// Bit 0 of the tail word is the closed mark; the tail position sits above it.
-const CLOSED: usize = 1;
-const SHIFT: usize = 1;
+pub(crate) const CLOSED: usize = 1;
+pub(crate) const SHIFT: usize = 1;
 
+// repr(C): the C layer publishes the stamp and value offsets (lfq_ring_map), so they must not
+// depend on the compiler's field order.
+#[repr(C)]
 struct Slot<T> {
     /// Whose turn it is (module comment).
     stamp: AtomicUsize,
@@ -735,6 +738,56 @@ impl<T> Ring<T> {
     /// `Some(capacity)`: the most items the ring holds.
     pub fn capacity(&self) -> Option<usize> {
         Some(self.cap())
+    }
+}
+
+/// Where a ring's shared words and slots are, for code that runs the slot protocol (module
+/// comment) on the ring's memory itself instead of calling its methods: the C layer publishes
+/// this as lfq_ring_map. The addresses stay valid for as long as the ring lives.
+#[cfg(not(loom))]
+pub(crate) struct RawRing {
+    pub(crate) head: *mut usize,
+    pub(crate) tail: *mut usize,
+    pub(crate) readers_waiting: *mut u32,
+    pub(crate) writers_waiting: *mut u32,
+    pub(crate) slots: *mut u8,
+    pub(crate) slot_size: usize,
+    pub(crate) stamp_offset: usize,
+    pub(crate) value_offset: usize,
+    pub(crate) capacity: usize,
+    pub(crate) one_lap: usize,
+}
+
+#[cfg(not(loom))]
+impl<T> Ring<T> {
+    /// The ring's shared memory. Whoever writes through it must keep to the slot protocol
+    /// exactly as `push` and `pop` do, and call [`notify_readers`](Self::notify_readers) or
+    /// [`notify_writers`](Self::notify_writers) after each successful claim.
+    pub(crate) fn raw(&self) -> RawRing {
+        RawRing {
+            head: self.head.as_ptr(),
+            tail: self.tail.as_ptr(),
+            readers_waiting: self.readers.sleepers_word(),
+            writers_waiting: self.writers.sleepers_word(),
+            slots: self.slots.as_ptr().cast::<u8>().cast_mut(),
+            slot_size: std::mem::size_of::<Slot<T>>(),
+            stamp_offset: std::mem::offset_of!(Slot<T>, stamp),
+            value_offset: std::mem::offset_of!(Slot<T>, value),
+            capacity: self.cap(),
+            one_lap: self.one_lap,
+        }
+    }
+
+    /// Wakes up to `count` threads sleeping until an item arrives, after a push made through
+    /// [`raw`](Self::raw) saw some waiting.
+    pub(crate) fn notify_readers(&self, count: usize) {
+        self.readers.notify(count);
+    }
+
+    /// Wakes up to `count` threads sleeping until room appears, after a pop made through
+    /// [`raw`](Self::raw) saw some waiting.
+    pub(crate) fn notify_writers(&self, count: usize) {
+        self.writers.notify(count);
     }
 }
 

@@ -85,6 +85,13 @@ impl Waiters {
         }
     }
 
+    /// The sleeper count's address, for code outside Rust that wakes through the C layer
+    /// (lfq_ring_map): it loads the count after its `SeqCst` index update, as `notify` does.
+    #[cfg(not(loom))]
+    pub(crate) fn sleepers_word(&self) -> *mut u32 {
+        self.sleepers.as_ptr()
+    }
+
     /// Wakes every sleeper (used by close).
     pub(crate) fn notify_all(&self) {
         self.wake(usize::MAX);

@@ -78,7 +78,8 @@ func putScratch(s *scratch) {
 }
 
 // SendBatch sends msgs in order, waiting while a ring is full, and returns how many were sent.
-// Messages that fit are sent with one cgo call for the whole batch. It returns n < len(msgs) only
+// The messages that fit go in together: one claim of ring slots, or one cgo call on an unbounded
+// queue or when a message is longer than 64 bytes. It returns n < len(msgs) only
 // with an error: [ErrClosed] when the queue is closed part way. If any message is longer than
 // [Queue.MaxMessageSize], nothing is sent and the error is [ErrTooLarge].
 func (q *Queue) SendBatch(msgs [][]byte) (int, error) {
@@ -91,32 +92,27 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	total := 0
+	longest := 0
 	for _, m := range msgs {
-		if len(m) > q.maxSize {
-			return 0, ErrTooLarge
-		}
-		total += len(m)
+		longest = max(longest, len(m))
 	}
-	s := getScratch()
-	defer putScratch(s)
-	// The library wants a valid data pointer even when every message is empty, hence the +1.
-	data := unsafe.Slice((*byte)(s.mem.data.reserve(uintptr(total)+1)), total)
-	sizes := unsafe.Slice((*C.size_t)(s.mem.sizes.reserve(uintptr(len(msgs))*unsafe.Sizeof(C.size_t(0)))), len(msgs))
-	off := 0
-	for i, m := range msgs {
-		off += copy(data[off:], m)
-		sizes[i] = C.size_t(len(m))
+	if longest > q.maxSize {
+		return 0, ErrTooLarge
 	}
-
+	// burst sends as many of msgs[from:] as fit now, without waiting.
+	burst := q.trySendDirect
+	if q.ring == nil || longest > q.ring.maxSize {
+		s := getScratch()
+		defer putScratch(s)
+		burst = q.packedBurst(s, msgs)
+	}
 	sent := 0
-	off = 0
 	for sent < len(msgs) {
-		n, err := q.trySendBurst(data[off:], sizes[sent:])
+		n, err := burst(msgs, sent)
 		if err == ErrFull {
 			err = q.wait(ctx, &q.writers, func() error {
 				var e error
-				n, e = q.trySendBurst(data[off:], sizes[sent:])
+				n, e = burst(msgs, sent)
 				return e
 			}, ErrFull)
 		}
@@ -124,15 +120,52 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 			return sent, err
 		}
 		q.readers.wake()
-		if sent+n == len(msgs) {
-			return len(msgs), nil // the usual case: no offsets to work out
-		}
-		for _, sz := range sizes[sent : sent+n] {
-			off += int(sz)
-		}
 		sent += n
 	}
 	return sent, nil
+}
+
+// trySendDirect sends as many of msgs[from:] as fit now through the ring's memory, falling back
+// to the library for the first one when none fits there (which tells full from closed).
+func (q *Queue) trySendDirect(msgs [][]byte, from int) (int, error) {
+	c := q.calls.enter()
+	if c == nil {
+		return 0, ErrFreed
+	}
+	raceReleaseMerge(unsafe.Pointer(q))
+	n := q.ring.send(msgs[from:])
+	c.exit()
+	if n > 0 {
+		return n, nil
+	}
+	if err := q.trySend(msgs[from]); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// packedBurst copies msgs back to back into the scratch's C memory and returns a burst function
+// that sends from there with one cgo call per burst. Calls must ask for increasing from.
+func (q *Queue) packedBurst(s *scratch, msgs [][]byte) func([][]byte, int) (int, error) {
+	total := 0
+	for _, m := range msgs {
+		total += len(m)
+	}
+	// The library wants a valid data pointer even when every message is empty, hence the +1.
+	data := unsafe.Slice((*byte)(s.mem.data.reserve(uintptr(total)+1)), total)
+	sizes := unsafe.Slice((*C.size_t)(s.mem.sizes.reserve(uintptr(len(msgs))*unsafe.Sizeof(C.size_t(0)))), len(msgs))
+	packed := 0
+	for i, m := range msgs {
+		packed += copy(data[packed:], m)
+		sizes[i] = C.size_t(len(m))
+	}
+	at, off := 0, 0 // off is where message at starts in data
+	return func(_ [][]byte, from int) (int, error) {
+		for ; at < from; at++ {
+			off += int(sizes[at])
+		}
+		return q.trySendBurst(data[off:], sizes[from:])
+	}
 }
 
 // trySendBurst sends as many of the packed messages as fit now, with one cgo call. data and
@@ -154,8 +187,8 @@ func (q *Queue) trySendBurst(data []byte, sizes []C.size_t) (int, error) {
 }
 
 // RecvBatch waits until at least one message is available, then receives up to len(dst) messages
-// with one cgo call and returns how many. Message i is copied into dst[i], reusing its capacity
-// (dst[i] = append(dst[i][:0], ...)), so a dst kept across calls makes receiving allocation-free;
+// at once (one claim of ring slots, or one cgo call) and returns how many. Message i is copied into dst[i], reusing its capacity
+// (a nil dst[i] gets a new slice), so a dst kept across calls makes receiving allocation-free;
 // len(dst[i]) is the message's length. Once the queue is closed and empty it returns [ErrClosed].
 // An empty dst returns 0, nil at once.
 func (q *Queue) RecvBatch(dst [][]byte) (int, error) {
@@ -183,16 +216,24 @@ func (q *Queue) RecvBatchContext(ctx context.Context, dst [][]byte) (int, error)
 	return n, nil
 }
 
-// tryRecvBurst receives up to len(dst) messages with one cgo call, without waiting.
+// tryRecvBurst receives up to len(dst) messages without waiting: through the ring's memory when
+// it can, else with one cgo call.
 func (q *Queue) tryRecvBurst(dst [][]byte) (int, error) {
-	s := getScratch()
-	defer putScratch(s)
-	p := (*C.golfq_message)(s.mem.msgs.reserve(uintptr(len(dst)) * messageSize))
-	var got C.size_t
 	c := q.calls.enter()
 	if c == nil {
 		return 0, ErrFreed
 	}
+	if q.ring != nil {
+		if n := q.ring.recv(dst); n > 0 {
+			c.exit()
+			raceAcquire(unsafe.Pointer(q))
+			return n, nil
+		}
+	}
+	s := getScratch()
+	defer putScratch(s)
+	p := (*C.golfq_message)(s.mem.msgs.reserve(uintptr(len(dst)) * messageSize))
+	var got C.size_t
 	st := C.golfq_recv_burst(q.h, p, C.size_t(len(dst)), &got)
 	c.exit()
 	if st != C.LFQ_OK {
@@ -200,17 +241,10 @@ func (q *Queue) tryRecvBurst(dst [][]byte) (int, error) {
 	}
 	n := int(got)
 	msgs := unsafe.Slice(p, n)
-	dst = dst[:n]
 	anyHeap := false
 	for i := range msgs {
-		m := &msgs[i]
-		src := messageBytes(m)
-		if d := dst[i]; cap(d) >= len(src) {
-			dst[i] = d[:copy(d[:len(src)], src)]
-		} else {
-			dst[i] = append(d[:0], src...)
-		}
-		anyHeap = anyHeap || m.heap != 0
+		dst[i] = appendMessage(dst[i], &msgs[i])
+		anyHeap = anyHeap || msgs[i].heap != 0
 	}
 	if anyHeap {
 		// One call frees all heap parts; batches of small messages, which are all inline,

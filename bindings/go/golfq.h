@@ -58,6 +58,17 @@ static inline void golfq_release(golfq_message *msgs, size_t n) {
 	lfq_message_release((lfq_message *)msgs, n);
 }
 
+// Fills *m with the shared memory of a bytes ring.
+static inline lfq_status golfq_ring_map(uintptr_t q, lfq_ring_map *m) {
+	return lfq_map_ring(golfq_handle(q), m);
+}
+
+// Wakes up to n library sleepers waiting for a message (readable) or for room.
+static inline lfq_status golfq_notify(uintptr_t q, int readable, size_t n) {
+	return readable ? lfq_notify_readable(golfq_handle(q), n)
+			: lfq_notify_writable(golfq_handle(q), n);
+}
+
 static inline void golfq_destroy(uintptr_t q) { lfq_destroy(golfq_handle(q)); }
 
 static inline lfq_status golfq_close(uintptr_t q) { return lfq_close(golfq_handle(q)); }

@@ -569,3 +569,53 @@ func TestManyWaitersFewThreads(t *testing.T) {
 		t.Fatalf("%d OS threads created for %d waiting goroutines", created, waiters)
 	}
 }
+
+// TestRingLapsAcrossPaths drives a ring whose capacity is not a power of two (so positions skip
+// a gap at each lap) through many laps, mixing messages that go through the ring's memory (up to
+// 64 bytes) with longer ones that go through the library, in single and batched calls. FIFO order
+// and contents must survive every combination.
+func TestRingLapsAcrossPaths(t *testing.T) {
+	q := newRing(t, 3)
+	message := func(seq int) []byte {
+		msg := bytes.Repeat([]byte{byte(seq)}, seq%3*50) // 0, 50 or 100 bytes
+		return append(msg, byte(seq>>8), byte(seq))
+	}
+	sent, received := 0, 0
+	expect := func(got []byte) {
+		t.Helper()
+		if want := message(received); !bytes.Equal(got, want) {
+			t.Fatalf("message %d: got %d bytes, want %d", received, len(got), len(want))
+		}
+		received++
+	}
+	dst := make([][]byte, 3)
+	for round := 0; round < 300; round++ {
+		if n, err := q.SendBatch([][]byte{message(sent), message(sent + 1)}); err != nil || n != 2 {
+			t.Fatalf("SendBatch = %d, %v", n, err)
+		}
+		sent += 2
+		got, err := q.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(got)
+		for q.Len() < q.Cap() {
+			if err := q.TrySend(message(sent)); err != nil {
+				t.Fatal(err)
+			}
+			sent++
+		}
+		if err := q.TrySend([]byte("x")); err != ErrFull {
+			t.Fatalf("TrySend on a full ring: %v, want ErrFull", err)
+		}
+		for received < sent {
+			n, err := q.RecvBatch(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range dst[:n] {
+				expect(m)
+			}
+		}
+	}
+}

@@ -15,6 +15,8 @@
 mod engine;
 mod message;
 mod pointer;
+#[cfg(not(loom))]
+mod ring_map;
 
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -978,6 +978,175 @@ static void test_wrong_kind(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Direct ring access (lfq_map_ring), driven exactly as lfq.h specifies it                      */
+
+static uint8_t *map_slot(const lfq_ring_map *m, size_t p) {
+    return m->slots + (p & (m->one_lap - 1)) * m->slot_size;
+}
+
+static size_t *map_stamp(const lfq_ring_map *m, size_t p) {
+    return (size_t *)(void *)(map_slot(m, p) + m->stamp_offset);
+}
+
+static lfq_message *map_message(const lfq_ring_map *m, size_t p) {
+    return (lfq_message *)(void *)(map_slot(m, p) + m->message_offset);
+}
+
+static size_t map_next(const lfq_ring_map *m, size_t p) {
+    return (p & (m->one_lap - 1)) + 1 < m->capacity ? p + 1 : (p & ~(m->one_lap - 1)) + m->one_lap;
+}
+
+/* Sends through the map: 1 when sent, 0 where the spec says to use lfq_send instead, -1 if the
+ * wakeup call failed. */
+static int map_send(lfq_queue *q, const lfq_ring_map *m, const void *data, size_t n) {
+    for (;;) {
+        size_t t = __atomic_load_n(m->tail, __ATOMIC_SEQ_CST);
+        if (t & LFQ_RING_MAP_CLOSED) return 0;
+        size_t p = t >> LFQ_RING_MAP_SHIFT;
+        if (__atomic_load_n(map_stamp(m, p), __ATOMIC_SEQ_CST) != p) return 0;
+        size_t next = map_next(m, p) << LFQ_RING_MAP_SHIFT;
+        if (!__atomic_compare_exchange_n(m->tail, &t, next, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            continue;
+        lfq_message *msg = map_message(m, p);
+        msg->size = n;
+        msg->heap = NULL;
+        memset(msg->inline_bytes, 0, sizeof msg->inline_bytes);
+        memcpy(msg->inline_bytes, data, n);
+        __atomic_store_n(map_stamp(m, p), p + 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(m->readers_waiting, __ATOMIC_SEQ_CST) != 0)
+            return lfq_notify_readable(q, 1) == LFQ_OK ? 1 : -1;
+        return 1;
+    }
+}
+
+/* Receives through the map into *out (release it after): 1 when received, 0 when lfq_recv must
+ * decide, -1 if the wakeup call failed. */
+static int map_recv(lfq_queue *q, const lfq_ring_map *m, lfq_message *out) {
+    for (;;) {
+        size_t h = __atomic_load_n(m->head, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(map_stamp(m, h), __ATOMIC_SEQ_CST) != h + 1) return 0;
+        if (!__atomic_compare_exchange_n(m->head, &h, map_next(m, h), 0, __ATOMIC_SEQ_CST,
+                                         __ATOMIC_SEQ_CST))
+            continue;
+        *out = *map_message(m, h);
+        __atomic_store_n(map_stamp(m, h), h + m->one_lap, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(m->writers_waiting, __ATOMIC_SEQ_CST) != 0)
+            return lfq_notify_writable(q, 1) == LFQ_OK ? 1 : -1;
+        return 1;
+    }
+}
+
+static void test_ring_map_arguments(void) {
+    lfq_options o = bytes_options(0);
+    lfq_queue *ring = NULL, *queue = NULL, *pointers = NULL;
+    CHECK_OK(lfq_ring_new(3, &o, &ring));
+    CHECK_OK(lfq_queue_new(&o, &queue));
+    CHECK_OK(lfq_ring_new(3, NULL, &pointers));
+    lfq_ring_map m;
+    CHECK_OK(lfq_map_ring(ring, &m));
+    CHECK(m.version == LFQ_RING_MAP_VERSION);
+    CHECK_SIZE(m.capacity, 3);
+    CHECK(m.one_lap >= m.capacity && (m.one_lap & (m.one_lap - 1)) == 0);
+    CHECK(m.slot_size >= sizeof(size_t) + sizeof(lfq_message));
+    CHECK_STATUS(lfq_map_ring(queue, &m), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_map_ring(pointers, &m), LFQ_ERR_WRONG_KIND);
+    CHECK_STATUS(lfq_map_ring(NULL, &m), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_map_ring(ring, NULL), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_OK(lfq_notify_readable(ring, 1));
+    CHECK_OK(lfq_notify_writable(ring, SIZE_MAX));
+    CHECK_STATUS(lfq_notify_readable(queue, 1), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_notify_writable(pointers, 1), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_notify_readable(NULL, 1), LFQ_ERR_INVALID_ARGUMENT);
+    lfq_destroy(ring);
+    lfq_destroy(queue);
+    lfq_destroy(pointers);
+}
+
+/* Mapped and library calls share one ring over many laps (capacity 3 has a gap between laps):
+ * each side sees the other's messages, in order, and a heap message crosses over intact. */
+static void test_ring_map_interoperates(void) {
+    lfq_options o = bytes_options(0);
+    lfq_queue *q = NULL;
+    CHECK_OK(lfq_ring_new(3, &o, &q));
+    lfq_ring_map m;
+    CHECK_OK(lfq_map_ring(q, &m));
+    uint8_t buf[200];
+    lfq_message got;
+    for (unsigned i = 0; i < 30; i++) {
+        size_t n = i % (LFQ_INLINE_MESSAGE_SIZE + 1);
+        fill(buf, n, i);
+        CHECK(map_send(q, &m, buf, n) == 1);
+        CHECK_SIZE(lfq_len(q), 1);
+        CHECK_OK(lfq_recv(q, &got, 0));
+        CHECK(got.size == n && matches(lfq_message_data(&got), n, i));
+        lfq_message_release(&got, 1);
+
+        size_t big = i % 2 ? sizeof buf : n; /* odd rounds need the heap */
+        fill(buf, big, i + 1000);
+        CHECK_OK(lfq_send(q, buf, big, 0));
+        CHECK(map_recv(q, &m, &got) == 1);
+        CHECK(got.size == big && matches(lfq_message_data(&got), big, i + 1000));
+        CHECK((got.heap != NULL) == (big > LFQ_INLINE_MESSAGE_SIZE));
+        lfq_message_release(&got, 1);
+    }
+    /* Full and empty send the mapped side to the library, which reports them. */
+    for (unsigned i = 0; i < 3; i++) CHECK(map_send(q, &m, "x", 1) == 1);
+    CHECK(map_send(q, &m, "x", 1) == 0);
+    CHECK_STATUS(lfq_send(q, "x", 1, 0), LFQ_FULL);
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK(map_recv(q, &m, &got) == 1);
+        lfq_message_release(&got, 1);
+    }
+    CHECK(map_recv(q, &m, &got) == 0);
+    CHECK_STATUS(lfq_recv(q, &got, 0), LFQ_EMPTY);
+    /* Close shows in the tail word. */
+    CHECK_OK(lfq_close(q));
+    CHECK(map_send(q, &m, "x", 1) == 0);
+    lfq_destroy(q);
+}
+
+typedef struct sleeping_recv {
+    lfq_queue *q;
+    lfq_message msg;
+    lfq_status result;
+    atomic_int done;
+} sleeping_recv;
+
+static void *sleeping_recv_main(void *arg) {
+    sleeping_recv *r = arg;
+    r->result = lfq_recv(r->q, &r->msg, 10000 * MS);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+/* A thread asleep in lfq_recv shows in readers_waiting, and a mapped send's
+ * lfq_notify_readable wakes it long before its 10 s timeout. */
+static void test_ring_map_wakes_sleepers(void) {
+    lfq_options o = bytes_options(0);
+    sleeping_recv r;
+    memset(&r, 0, sizeof r);
+    CHECK_OK(lfq_ring_new(4, &o, &r.q));
+    lfq_ring_map m;
+    CHECK_OK(lfq_map_ring(r.q, &m));
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, sleeping_recv_main, &r) == 0);
+    int64_t deadline = now_ns() + 5000 * MS;
+    while (__atomic_load_n(m.readers_waiting, __ATOMIC_SEQ_CST) == 0 && now_ns() < deadline)
+        sleep_ms(1);
+    CHECK(__atomic_load_n(m.readers_waiting, __ATOMIC_SEQ_CST) != 0);
+    sleep_ms(20); /* past the library's spin, into the futex wait */
+    CHECK(!atomic_load(&r.done));
+    int64_t sent = now_ns();
+    CHECK(map_send(r.q, &m, "wake", 4) == 1);
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK(now_ns() - sent < 2000 * MS);
+    CHECK_OK(r.result);
+    CHECK(r.msg.size == 4 && memcmp(lfq_message_data(&r.msg), "wake", 4) == 0);
+    lfq_message_release(&r.msg, 1);
+    lfq_destroy(r.q);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Stress: 4 producers x 4 consumers, exactly once and per-producer order                      */
 
 enum { PRODUCERS = 4, CONSUMERS = 4, STRESS_RING = 1024, BATCH = 16 };
@@ -1222,6 +1391,9 @@ int main(int argc, char **argv) {
         TEST(test_bad_options),
         TEST(test_absurd_counts),
         TEST(test_wrong_kind),
+        TEST(test_ring_map_arguments),
+        TEST(test_ring_map_interoperates),
+        TEST(test_ring_map_wakes_sleepers),
         TEST(test_stress_queue_pointer),
         TEST(test_stress_ring_pointer),
         TEST(test_stress_queue_bytes),

@@ -1,0 +1,218 @@
+package lfq
+
+/*
+#include "golfq.h"
+
+#cgo noescape golfq_ring_map
+#cgo nocallback golfq_ring_map
+#cgo nocallback golfq_notify
+*/
+import "C"
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// A cgo call costs several times a whole ring operation, so on rings the common cases skip it:
+// ringMap runs the slot protocol that lfq.h specifies under lfq_ring_map directly on the ring's
+// memory, with Go's atomics (which are sequentially consistent, as the protocol asks). Anything
+// off the common path (a full, empty or closed ring, a contended slot, a message too long for a
+// slot) returns false or 0, and the caller makes the ordinary library call, which sorts it out.
+// Every method must run between calls.enter and exit, which keep the memory alive.
+
+const (
+	inlineSize   = int(C.LFQ_INLINE_MESSAGE_SIZE)
+	mapClosedBit = uintptr(C.LFQ_RING_MAP_CLOSED)
+	mapShift     = uintptr(C.LFQ_RING_MAP_SHIFT)
+)
+
+// ringMap is a ring's shared memory as lfq_ring_map describes it.
+type ringMap struct {
+	h              C.uintptr_t
+	head, tail     *uintptr
+	readersWaiting *uint32
+	writersWaiting *uint32
+	slots          unsafe.Pointer
+	slotSize       uintptr
+	stampOffset    uintptr
+	messageOffset  uintptr
+	capacity       uintptr
+	lapMask        uintptr // one_lap - 1
+	oneLap         uintptr
+	maxSize        int // the longest message a slot takes: min(inlineSize, queue maximum)
+}
+
+// mapRing returns the map of the bytes ring h, or nil when h is not a ring or speaks another
+// version of the protocol; then every call goes through the library.
+func mapRing(h C.uintptr_t, maxSize int) *ringMap {
+	var m C.lfq_ring_map
+	if C.golfq_ring_map(h, &m) != C.LFQ_OK || m.version != C.LFQ_RING_MAP_VERSION {
+		return nil
+	}
+	return &ringMap{
+		h:              h,
+		head:           (*uintptr)(unsafe.Pointer(m.head)),
+		tail:           (*uintptr)(unsafe.Pointer(m.tail)),
+		readersWaiting: (*uint32)(unsafe.Pointer(m.readers_waiting)),
+		writersWaiting: (*uint32)(unsafe.Pointer(m.writers_waiting)),
+		slots:          unsafe.Pointer(m.slots),
+		slotSize:       uintptr(m.slot_size),
+		stampOffset:    uintptr(m.stamp_offset),
+		messageOffset:  uintptr(m.message_offset),
+		capacity:       uintptr(m.capacity),
+		lapMask:        uintptr(m.one_lap) - 1,
+		oneLap:         uintptr(m.one_lap),
+		maxSize:        min(inlineSize, maxSize),
+	}
+}
+
+// slot returns the address of the slot of position p.
+func (r *ringMap) slot(p uintptr) unsafe.Pointer {
+	return unsafe.Add(r.slots, (p&r.lapMask)*r.slotSize)
+}
+
+func (r *ringMap) stamp(slot unsafe.Pointer) *uintptr {
+	return (*uintptr)(unsafe.Add(slot, r.stampOffset))
+}
+
+func (r *ringMap) message(slot unsafe.Pointer) *C.golfq_message {
+	return (*C.golfq_message)(unsafe.Add(slot, r.messageOffset))
+}
+
+// next returns the position after p: the next slot, or the first slot of the next lap.
+func (r *ringMap) next(p uintptr) uintptr {
+	if (p&r.lapMask)+1 < r.capacity {
+		return p + 1
+	}
+	return (p &^ r.lapMask) + r.oneLap
+}
+
+// send claims the slots for the first messages of msgs (each at most r.maxSize bytes), as many
+// as are free in a row, writes and publishes them, and returns how many it sent; 0 means the
+// ring is full, closed or busy at the tail.
+func (r *ringMap) send(msgs [][]byte) int {
+	for {
+		// Acquire side of every load here: the stamps say a consumer has finished with a slot.
+		t := atomic.LoadUintptr(r.tail)
+		if t&mapClosedBit != 0 {
+			return 0
+		}
+		first := t >> mapShift
+		n, p := 0, first
+		for n < len(msgs) && uintptr(n) < r.capacity && atomic.LoadUintptr(r.stamp(r.slot(p))) == p {
+			n, p = n+1, r.next(p)
+		}
+		if n == 0 {
+			return 0
+		}
+		// The claim; a failure means another producer moved the tail, so look again.
+		if !atomic.CompareAndSwapUintptr(r.tail, t, p<<mapShift) {
+			continue
+		}
+		p = first
+		for i, msg := range msgs[:n] {
+			s := r.slot(p)
+			m := r.message(s)
+			m.size = C.size_t(len(msg))
+			m.heap = 0
+			bytes := (*[inlineSize]byte)(unsafe.Pointer(&m.inline_bytes))
+			if len(msg) == inlineSize {
+				copyInline(unsafe.Pointer(bytes), unsafe.Pointer(unsafe.SliceData(msg)))
+			} else {
+				clear(bytes[copy(bytes[:], msg):])
+			}
+			if i > 0 {
+				// Publishes the message to the consumer whose stamp load sees p + 1.
+				atomic.StoreUintptr(r.stamp(s), p+1)
+			}
+			p = r.next(p)
+		}
+		// The first message goes out last. Consumers take messages in order from the first, so
+		// they see the whole batch at once; published one by one as each landed, they chased the
+		// producer a slot or two at a time, both sides pulling the same slot lines back and
+		// forth, and a producer/consumer pair ran twice as slow.
+		atomic.StoreUintptr(r.stamp(r.slot(first)), first+1)
+		// After the claim (a sequentially consistent update of the tail), as the library's
+		// sleep/wake handshake requires.
+		if atomic.LoadUint32(r.readersWaiting) != 0 {
+			C.golfq_notify(r.h, 1, C.size_t(n))
+		}
+		return n
+	}
+}
+
+// recv claims up to len(dst) published messages in a row and copies message i into dst[i],
+// reusing its capacity when dst[i] is not nil; it returns how many, 0 when the ring is empty
+// (or closed and empty, or busy at the head).
+func (r *ringMap) recv(dst [][]byte) int {
+	var first, n uintptr
+	for {
+		first = atomic.LoadUintptr(r.head)
+		n = 0
+		p := first
+		for n < uintptr(len(dst)) && n < r.capacity && atomic.LoadUintptr(r.stamp(r.slot(p))) == p+1 {
+			n, p = n+1, r.next(p)
+		}
+		if n == 0 {
+			return 0
+		}
+		if atomic.CompareAndSwapUintptr(r.head, first, p) {
+			break
+		}
+	}
+	p := first
+	for i := range dst[:n] {
+		s := r.slot(p)
+		m := r.message(s)
+		dst[i] = appendMessage(dst[i], m)
+		if m.heap != 0 {
+			// Rare: messages longer than a slot come only from library calls.
+			C.golfq_release(m, 1)
+		}
+		// Hands the slot, read above, to the next lap's producer.
+		atomic.StoreUintptr(r.stamp(s), p+r.oneLap)
+		p = r.next(p)
+	}
+	// After the claim, as in send.
+	if atomic.LoadUint32(r.writersWaiting) != 0 {
+		C.golfq_notify(r.h, 0, C.size_t(n))
+	}
+	return int(n)
+}
+
+// appendMessage copies m's bytes into d, reusing its capacity when it is not nil; a nil d gets
+// a new slice, non-nil even for an empty message.
+func appendMessage(d []byte, m *C.golfq_message) []byte {
+	src := messageBytes(m)
+	if d == nil {
+		d = make([]byte, len(src)) // non-nil even when empty
+		copy(d, src)
+		return d
+	}
+	if cap(d) >= len(src) {
+		d = d[:len(src)]
+		if len(src) == inlineSize {
+			copyInline(unsafe.Pointer(unsafe.SliceData(d)), unsafe.Pointer(unsafe.SliceData(src)))
+		} else {
+			copy(d, src)
+		}
+		return d
+	}
+	return append(d[:0], src...)
+}
+
+// copyInline copies inlineSize bytes from src to dst in four 16-byte moves. The copy and memmove
+// builtins call runtime.memmove, and a whole-array assignment goes through a stack temporary
+// (the compiler cannot rule out overlap); for the full-size messages that most batches carry,
+// either costs more than the move itself.
+func copyInline(dst, src unsafe.Pointer) {
+	// The four moves below are one slot's worth: this line fails to compile if that changes.
+	_ = [1]struct{}{}[inlineSize-64]
+	d := (*[inlineSize / 16][16]byte)(dst)
+	s := (*[inlineSize / 16][16]byte)(src)
+	d[0] = s[0]
+	d[1] = s[1]
+	d[2] = s[2]
+	d[3] = s[3]
+}
