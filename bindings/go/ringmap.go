@@ -185,21 +185,16 @@ func (r *ringMap) recv(dst [][]byte) int {
 // a new slice, non-nil even for an empty message.
 func appendMessage(d []byte, m *C.golfq_message) []byte {
 	src := messageBytes(m)
-	if d == nil {
-		d = make([]byte, len(src)) // non-nil even when empty
+	if d == nil || cap(d) < len(src) {
+		d = make([]byte, len(src))
+	}
+	d = d[:len(src)]
+	if len(src) == inlineSize {
+		copyInline(unsafe.Pointer(unsafe.SliceData(d)), unsafe.Pointer(unsafe.SliceData(src)))
+	} else {
 		copy(d, src)
-		return d
 	}
-	if cap(d) >= len(src) {
-		d = d[:len(src)]
-		if len(src) == inlineSize {
-			copyInline(unsafe.Pointer(unsafe.SliceData(d)), unsafe.Pointer(unsafe.SliceData(src)))
-		} else {
-			copy(d, src)
-		}
-		return d
-	}
-	return append(d[:0], src...)
+	return d
 }
 
 // copyInline copies inlineSize bytes from src to dst in four 16-byte moves. The copy and memmove
