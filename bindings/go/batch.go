@@ -100,7 +100,7 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 		return 0, ErrTooLarge
 	}
 	// burst sends as many of msgs[from:] as fit now, without waiting.
-	burst := q.trySendDirect
+	burst := func(from int) (int, error) { return q.trySendDirect(msgs[from:]) }
 	if q.ring == nil || longest > q.ring.maxSize {
 		s := getScratch()
 		defer putScratch(s)
@@ -108,11 +108,11 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 	}
 	sent := 0
 	for sent < len(msgs) {
-		n, err := burst(msgs, sent)
+		n, err := burst(sent)
 		if err == ErrFull {
 			err = q.wait(ctx, &q.writers, func() error {
 				var e error
-				n, e = burst(msgs, sent)
+				n, e = burst(sent)
 				return e
 			}, ErrFull)
 		}
@@ -125,28 +125,28 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 	return sent, nil
 }
 
-// trySendDirect sends as many of msgs[from:] as fit now through the ring's memory, falling back
-// to the library for the first one when none fits there (which tells full from closed).
-func (q *Queue) trySendDirect(msgs [][]byte, from int) (int, error) {
+// trySendDirect sends as many of msgs as fit now through the ring's memory, falling back to the
+// library for the first one when none fits there (which tells full from closed).
+func (q *Queue) trySendDirect(msgs [][]byte) (int, error) {
 	c := q.calls.enter()
 	if c == nil {
 		return 0, ErrFreed
 	}
 	raceReleaseMerge(unsafe.Pointer(q))
-	n := q.ring.send(msgs[from:])
+	n := q.ring.send(msgs)
 	c.exit()
 	if n > 0 {
 		return n, nil
 	}
-	if err := q.trySend(msgs[from]); err != nil {
+	if err := q.trySend(msgs[0]); err != nil {
 		return 0, err
 	}
 	return 1, nil
 }
 
 // packedBurst copies msgs back to back into the scratch's C memory and returns a burst function
-// that sends from there with one cgo call per burst. Calls must ask for increasing from.
-func (q *Queue) packedBurst(s *scratch, msgs [][]byte) func([][]byte, int) (int, error) {
+// that sends msgs[from:] from there with one cgo call. Calls must ask for increasing from.
+func (q *Queue) packedBurst(s *scratch, msgs [][]byte) func(from int) (int, error) {
 	total := 0
 	for _, m := range msgs {
 		total += len(m)
@@ -160,7 +160,7 @@ func (q *Queue) packedBurst(s *scratch, msgs [][]byte) func([][]byte, int) (int,
 		sizes[i] = C.size_t(len(m))
 	}
 	at, off := 0, 0 // off is where message at starts in data
-	return func(_ [][]byte, from int) (int, error) {
+	return func(from int) (int, error) {
 		for ; at < from; at++ {
 			off += int(sizes[at])
 		}
@@ -187,9 +187,9 @@ func (q *Queue) trySendBurst(data []byte, sizes []C.size_t) (int, error) {
 }
 
 // RecvBatch waits until at least one message is available, then receives up to len(dst) messages
-// at once (one claim of ring slots, or one cgo call) and returns how many. Message i is copied into dst[i], reusing its capacity
-// (a nil dst[i] gets a new slice), so a dst kept across calls makes receiving allocation-free;
-// len(dst[i]) is the message's length. Once the queue is closed and empty it returns [ErrClosed].
+// at once (one claim of ring slots, or one cgo call) and returns how many. Message i is copied
+// into dst[i], reusing its capacity (a nil dst[i] gets a new slice), so a dst kept across calls
+// makes receiving allocation-free; len(dst[i]) is the message's length. Once the queue is closed and empty it returns [ErrClosed].
 // An empty dst returns 0, nil at once.
 func (q *Queue) RecvBatch(dst [][]byte) (int, error) {
 	return q.RecvBatchContext(context.Background(), dst)

@@ -17,8 +17,9 @@ import (
 // A cgo call costs several times a whole ring operation, so on rings the common cases skip it:
 // ringMap runs the slot protocol that lfq.h specifies under lfq_ring_map directly on the ring's
 // memory, with Go's atomics (which are sequentially consistent, as the protocol asks). Anything
-// off the common path (a full, empty or closed ring, a contended slot, a message too long for a
-// slot) returns false or 0, and the caller makes the ordinary library call, which sorts it out.
+// off the common path (a full, empty or closed ring, a slot another thread has not finished with,
+// a message too long for a slot) returns 0, and the caller makes the ordinary library call, which
+// sorts it out.
 // Every method must run between calls.enter and exit, which keep the memory alive.
 
 const (
