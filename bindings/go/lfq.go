@@ -272,7 +272,7 @@ func (q *Queue) trySend(msg []byte) error {
 	}
 	if q.ring != nil && len(msg) <= q.ring.maxSize {
 		raceReleaseMerge(unsafe.Pointer(q))
-		if q.ring.send([][]byte{msg}) == 1 {
+		if q.ring.sendOne(msg) {
 			c.exit()
 			return nil
 		}
@@ -293,11 +293,10 @@ func (q *Queue) tryRecv() ([]byte, error) {
 		return nil, ErrFreed
 	}
 	if q.ring != nil {
-		var one [1][]byte
-		if q.ring.recv(one[:]) == 1 {
+		if msg, ok := q.ring.recvOne(); ok {
 			c.exit()
 			raceAcquire(unsafe.Pointer(q))
-			return one[0], nil
+			return msg, nil
 		}
 	}
 	var m C.golfq_message // stays on the stack: golfq_recv is noescape
