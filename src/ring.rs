@@ -31,6 +31,12 @@
 //! The blocking forms decide with the other side's index instead (loaded with `SeqCst`, see
 //! wait.rs), spinning through those short windows, so a sleeper never misses the change it
 //! waits for.
+//!
+//! # Published protocol
+//!
+//! The C layer publishes this protocol and the ring's memory to bindings that run it themselves
+//! (`lfq_ring_map`, src/ffi/ring_map.rs; the Go binding does). A change to the stamps, the
+//! position encoding or the slot layout must bump `LFQ_RING_MAP_VERSION` there.
 
 use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, UnsafeCell};
