@@ -178,6 +178,7 @@ func (q *Queue) trySendBurst(data []byte, sizes []C.size_t) (int, error) {
 	if c == nil {
 		return 0, ErrFreed
 	}
+	raceReleaseMerge(unsafe.Pointer(q))
 	st := C.golfq_send_burst(q.h, dp, sp, C.size_t(len(sizes)), &sent)
 	c.exit()
 	if st != C.LFQ_OK {
@@ -239,6 +240,7 @@ func (q *Queue) tryRecvBurst(dst [][]byte) (int, error) {
 	if st != C.LFQ_OK {
 		return 0, q.statusError(st)
 	}
+	raceAcquire(unsafe.Pointer(q))
 	n := int(got)
 	msgs := unsafe.Slice(p, n)
 	anyHeap := false

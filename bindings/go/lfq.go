@@ -270,8 +270,8 @@ func (q *Queue) trySend(msg []byte) error {
 	if c == nil {
 		return ErrFreed
 	}
+	raceReleaseMerge(unsafe.Pointer(q))
 	if q.ring != nil && len(msg) <= q.ring.maxSize {
-		raceReleaseMerge(unsafe.Pointer(q))
 		if q.ring.sendOne(msg) {
 			c.exit()
 			return nil
@@ -305,6 +305,7 @@ func (q *Queue) tryRecv() ([]byte, error) {
 	if st != C.LFQ_OK {
 		return nil, q.statusError(st)
 	}
+	raceAcquire(unsafe.Pointer(q))
 	out := appendMessage(nil, &m)
 	if m.heap != 0 {
 		C.golfq_release(&m, 1)

@@ -619,3 +619,38 @@ func TestRingLapsAcrossPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestSendHappensBeforeRecv: what a goroutine wrote before sending a message is visible to the
+// goroutine that receives it, as with a channel, whichever path the message took (a ring's memory
+// for short messages, the library for long ones). Under go test -race this also checks that the
+// race detector sees the ordering, which it cannot infer from atomics on C memory.
+func TestSendHappensBeforeRecv(t *testing.T) {
+	q := newRing(t, 4)
+	for _, size := range []int{8, 200} {
+		var written int
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				// Polling, not blocking: a blocked Recv is woken through Go channels, which
+				// would order the two goroutines by themselves.
+				msg, err := q.TryRecv()
+				if err == ErrEmpty {
+					runtime.Gosched()
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+				} else if written != len(msg) {
+					t.Errorf("read %d after receiving %d bytes", written, len(msg))
+				}
+				return
+			}
+		}()
+		written = size
+		if err := q.TrySend(make([]byte, size)); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+}

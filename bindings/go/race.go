@@ -8,8 +8,9 @@ import (
 )
 
 // The race detector does not see atomics on C memory, so it cannot see that a message sent
-// through a ring's memory happens before its receipt. These annotations tell it, as the
-// runtime's own bookkeeping does for every cgo call.
+// through a ring's memory happens before its receipt. Every send releases, and every receipt
+// acquires, the queue's address, whichever path (the ring's memory or a cgo call) each side took;
+// the runtime's own bookkeeping does the same for cgo calls alone.
 
 func raceReleaseMerge(addr unsafe.Pointer) { runtime.RaceReleaseMerge(addr) }
 
