@@ -133,12 +133,11 @@ func (q *Queue) trySendDirect(msgs [][]byte) (int, error) {
 		return 0, ErrFreed
 	}
 	raceReleaseMerge(unsafe.Pointer(q))
-	n := q.ring.send(msgs)
-	c.exit()
-	if n > 0 {
+	if n := q.ring.send(msgs); n > 0 {
+		c.exit()
 		return n, nil
 	}
-	if err := q.trySend(msgs[0]); err != nil {
+	if err := q.sendInLibrary(c, msgs[0]); err != nil {
 		return 0, err
 	}
 	return 1, nil

@@ -260,22 +260,25 @@ func (q *Queue) RecvContext(ctx context.Context) ([]byte, error) {
 // trySend makes one non-blocking send: through the ring's memory when it can, else in the
 // library.
 func (q *Queue) trySend(msg []byte) error {
-	// Taking the address before the call, rather than writing &msg[0] in it, spares cgo's pointer
-	// check an allocation; nil stands for the empty message, which the C API allows.
-	var p *C.uint8_t
-	if len(msg) > 0 {
-		p = (*C.uint8_t)(unsafe.Pointer(&msg[0]))
-	}
 	c := q.calls.enter()
 	if c == nil {
 		return ErrFreed
 	}
 	raceReleaseMerge(unsafe.Pointer(q))
-	if q.ring != nil && len(msg) <= q.ring.maxSize {
-		if q.ring.sendOne(msg) {
-			c.exit()
-			return nil
-		}
+	if q.ring != nil && len(msg) <= q.ring.maxSize && q.ring.sendOne(msg) {
+		c.exit()
+		return nil
+	}
+	return q.sendInLibrary(c, msg)
+}
+
+// sendInLibrary makes one non-blocking send with a cgo call, then ends the call c.
+func (q *Queue) sendInLibrary(c *inflightShard, msg []byte) error {
+	// Taking the address before the call, rather than writing &msg[0] in it, spares cgo's pointer
+	// check an allocation; nil stands for the empty message, which the C API allows.
+	var p *C.uint8_t
+	if len(msg) > 0 {
+		p = (*C.uint8_t)(unsafe.Pointer(&msg[0]))
 	}
 	st := C.golfq_send(q.h, p, C.size_t(len(msg)))
 	c.exit()
