@@ -424,23 +424,33 @@ impl<T> Queue<T> {
     pub(crate) fn push_batch<I: ExactSizeIterator<Item = T>>(
         &self,
         items: &mut I,
+        min: usize,
+    ) -> Result<usize, PushError<()>> {
+        self.push_from(min, items.len(), |_| {
+            items
+                .next()
+                .expect("ExactSizeIterator reported a wrong len")
+        })
+    }
+
+    /// Pushes `count` items (or none, if closed); `make(i)` builds the `i`th, and is called for
+    /// `0, 1, …` in order, once for each item pushed. `min` is as in `push_batch`.
+    pub(crate) fn push_from(
+        &self,
         _min: usize,
+        count: usize,
+        mut make: impl FnMut(usize) -> T,
     ) -> Result<usize, PushError<()>> {
         let mut pushed = 0;
-        while items.len() > 0 {
-            match self.claim(items.len()) {
-                Ok((segment, first, count)) => {
-                    for offset in first..first + count {
-                        let next = || {
-                            items
-                                .next()
-                                .expect("ExactSizeIterator reported a wrong len")
-                        };
-                        // SAFETY: as in `push`; the claim covers slots `first..first + count`.
-                        unsafe { Self::write(segment, offset, next) };
+        while pushed < count {
+            match self.claim(count - pushed) {
+                Ok((segment, first, claimed)) => {
+                    for (index, offset) in (pushed..).zip(first..first + claimed) {
+                        // SAFETY: as in `push`; the claim covers slots `first..first + claimed`.
+                        unsafe { Self::write(segment, offset, || make(index)) };
                     }
-                    pushed += count;
-                    self.readers.notify(count);
+                    pushed += claimed;
+                    self.readers.notify(claimed);
                 }
                 Err(()) if pushed == 0 => return Err(PushError::Closed(())),
                 Err(()) => break,
@@ -574,7 +584,7 @@ impl<T> Queue<T> {
             }
         }
         let mut popped = None;
-        self.pop_pinned(1, 1, &guard, |item| popped = Some(item))?;
+        self.pop_pinned(1, 1, &guard, |_, item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
     }
 
@@ -584,17 +594,17 @@ impl<T> Queue<T> {
     /// Returns how many were popped (at least one, or zero when `max` is zero), or
     /// [`PopError::Empty`] / [`PopError::Closed`] as [`pop`](Self::pop) does.
     pub fn pop_many(&self, out: &mut Vec<T>, max: usize) -> Result<usize, PopError> {
-        self.pop_batch(1, max, |item| out.push(item))
+        self.pop_batch(1, max, |_, item| out.push(item))
     }
 
-    /// Pops between `min` and `max` items (or none), handing each to `sink` in order. When fewer
-    /// than `min` are queued it pops nothing and reports `Empty`, or `Closed` if the queue is
-    /// closed and can never hold `min` items again.
+    /// Pops between `min` and `max` items (or none), handing each to `sink` in order, with its
+    /// index in the batch. When fewer than `min` are queued it pops nothing and reports `Empty`,
+    /// or `Closed` if the queue is closed and can never hold `min` items again.
     pub(crate) fn pop_batch(
         &self,
         min: usize,
         max: usize,
-        sink: impl FnMut(T),
+        sink: impl FnMut(usize, T),
     ) -> Result<usize, PopError> {
         if max == 0 {
             return Ok(0);
@@ -609,7 +619,7 @@ impl<T> Queue<T> {
         min: usize,
         max: usize,
         guard: &Guard,
-        mut sink: impl FnMut(T),
+        mut sink: impl FnMut(usize, T),
     ) -> Result<usize, PopError> {
         let backoff = Backoff::new();
         loop {
@@ -724,7 +734,7 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Moves the values at `position..position + count` out to `sink`.
+    /// Moves the values at `position..position + count` out to `sink`, numbered from 0.
     ///
     /// # Safety
     /// The caller claimed those positions, saw them ready, is pinned, and `segment` holds
@@ -733,25 +743,26 @@ impl<T> Queue<T> {
         mut segment: *const Segment<T>,
         position: usize,
         count: usize,
-        sink: &mut impl FnMut(T),
+        sink: &mut impl FnMut(usize, T),
     ) {
         // SAFETY: per the contract, `segment` is alive and holds `position`.
         let mut offset = position - unsafe { (*segment).start };
-        let mut left = count;
-        while left > 0 {
+        let mut taken = 0;
+        while taken < count {
             // SAFETY: alive while the caller is pinned; `offset` lies within the segment.
             let slots = unsafe { &(&(*segment).slots)[offset..] };
-            let here = left.min(slots.len());
-            for slot in &slots[..here] {
+            let here = (count - taken).min(slots.len());
+            for (index, slot) in (taken..).zip(&slots[..here]) {
                 // SAFETY: the caller claimed this slot's position and saw it ready, so the
                 // value is initialised and nobody else reads it.
                 sink(
+                    index,
                     slot.value
                         .with(|value| unsafe { ptr::read(value).assume_init() }),
                 );
             }
-            left -= here;
-            if left > 0 {
+            taken += here;
+            if taken < count {
                 // SAFETY: alive while pinned; linked, because slots past this segment's end
                 // were seen ready. Acquire: pairs with the Release link store in `claim`.
                 segment = unsafe { (*segment).next.load(Ordering::Acquire) };

@@ -264,8 +264,14 @@ impl<T> Ring<T> {
     ///
     /// # Safety
     /// The caller claimed `position`, and its slot holds the item pushed at it.
+    /// `one_lap` is the ring's, passed in so that batch loops read it once.
     #[inline(always)]
-    unsafe fn take<R>(&self, slot: &Slot<T>, position: usize, sink: impl FnOnce(T) -> R) -> R {
+    unsafe fn take<R>(
+        slot: &Slot<T>,
+        position: usize,
+        one_lap: usize,
+        sink: impl FnOnce(T) -> R,
+    ) -> R {
         // SAFETY: per the contract, the value is initialised and ours until the stamp store.
         let taken = sink(
             slot.value
@@ -274,7 +280,7 @@ impl<T> Ring<T> {
         // Release: pairs with the producer's Acquire stamp load, so our read is done before the
         // next lap's push overwrites the slot.
         slot.stamp
-            .store(position.wrapping_add(self.one_lap), Ordering::Release);
+            .store(position.wrapping_add(one_lap), Ordering::Release);
         taken
     }
 
@@ -314,15 +320,25 @@ impl<T> Ring<T> {
         items: &mut I,
         min: usize,
     ) -> Result<usize, PushError<()>> {
-        let want = items.len();
-        if want == 0 {
-            return Ok(0);
-        }
-        self.push_batch_with(min.clamp(1, want), want, false, |_| {
+        self.push_from(min, items.len(), |_| {
             items
                 .next()
                 .expect("ExactSizeIterator reported a wrong len")
         })
+    }
+
+    /// Pushes between `min` and `count` items, or none; `make(i)` builds the `i`th, and is
+    /// called for `0, 1, …` in order, once for each item pushed.
+    pub(crate) fn push_from(
+        &self,
+        min: usize,
+        count: usize,
+        make: impl FnMut(usize) -> T,
+    ) -> Result<usize, PushError<()>> {
+        if count == 0 {
+            return Ok(0);
+        }
+        self.push_batch_with(min.clamp(1, count), count, false, make)
     }
 
     /// Claims between `min` and `max` consecutive positions (≤ capacity) with one CAS on the
@@ -425,7 +441,7 @@ impl<T> Ring<T> {
                 .is_ok()
         {
             // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
-            let item = unsafe { self.take(self.slot(head), head, |item| item) };
+            let item = unsafe { Self::take(self.slot(head), head, self.one_lap, |item| item) };
             self.writers.notify(1);
             return Ok(item);
         }
@@ -435,7 +451,7 @@ impl<T> Ring<T> {
     #[inline(never)]
     fn pop_once(&self, exact: bool) -> Result<T, PopError> {
         let mut popped = None;
-        self.pop_batch_with(1, 1, exact, |item| popped = Some(item))?;
+        self.pop_batch_with(1, 1, exact, |_, item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
     }
 
@@ -444,16 +460,16 @@ impl<T> Ring<T> {
     /// Returns how many were popped (at least one, or zero when `max` is zero), or
     /// [`PopError::Empty`] / [`PopError::Closed`] as [`pop`](Self::pop) does.
     pub fn pop_many(&self, out: &mut Vec<T>, max: usize) -> Result<usize, PopError> {
-        self.pop_batch(1, max, |item| out.push(item))
+        self.pop_batch(1, max, |_, item| out.push(item))
     }
 
     /// Pops between `min` and `max` items, or none (then `Empty`, or `Closed` once the ring is
-    /// closed with fewer than `min` items left).
+    /// closed with fewer than `min` items left). `sink(i, item)` receives the `i`th item popped.
     pub(crate) fn pop_batch(
         &self,
         min: usize,
         max: usize,
-        sink: impl FnMut(T),
+        sink: impl FnMut(usize, T),
     ) -> Result<usize, PopError> {
         if max == 0 {
             return Ok(0);
@@ -466,7 +482,7 @@ impl<T> Ring<T> {
         min: usize,
         max: usize,
         exact: bool,
-        mut sink: impl FnMut(T),
+        mut sink: impl FnMut(usize, T),
     ) -> Result<usize, PopError> {
         let max = max.min(self.cap());
         let min = min.min(max);
@@ -524,10 +540,11 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    self.visit(head, ready, |_, position, slot| {
+                    let one_lap = self.one_lap;
+                    self.visit(head, ready, |index, position, slot| {
                         // SAFETY: the CAS made this position ours and its stamp said the slot
                         // holds the item pushed at it.
-                        unsafe { self.take(slot, position, &mut sink) };
+                        unsafe { Self::take(slot, position, one_lap, |item| sink(index, item)) };
                         true
                     });
                     self.writers.notify(ready);

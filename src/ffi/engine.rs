@@ -122,12 +122,20 @@ pub(crate) trait Backend<T> {
     fn push_one(&self, item: T, timeout: Timeout) -> Result<(), PushError<T>>;
     /// One pop with the C timeout semantics.
     fn pop_one(&self, timeout: Timeout) -> Result<T, PopError>;
-    fn push_batch<I: ExactSizeIterator<Item = T>>(
+    /// Pushes between `min` and `count` items built by `make(0)`, `make(1)`, … in order.
+    fn push_from(
         &self,
-        items: &mut I,
         min: usize,
+        count: usize,
+        make: impl FnMut(usize) -> T,
     ) -> Result<usize, PushError<()>>;
-    fn pop_batch(&self, min: usize, max: usize, sink: impl FnMut(T)) -> Result<usize, PopError>;
+    /// Pops between `min` and `max` items into `sink(index in the batch, item)`.
+    fn pop_batch(
+        &self,
+        min: usize,
+        max: usize,
+        sink: impl FnMut(usize, T),
+    ) -> Result<usize, PopError>;
     fn wait_readable(&self, timeout: Option<Duration>) -> Result<(), PopError>;
     fn wait_writable(&self, timeout: Option<Duration>) -> Result<(), PushError<()>>;
     fn closed(&self) -> bool;
@@ -135,7 +143,7 @@ pub(crate) trait Backend<T> {
     fn batch_limit(&self) -> usize;
     /// Pops everything left, for lfq_destroy.
     fn drain(&self, mut each: impl FnMut(T)) {
-        while self.pop_batch(1, usize::MAX, &mut each).is_ok() {}
+        while self.pop_batch(1, usize::MAX, |_, item| each(item)).is_ok() {}
     }
 }
 
@@ -156,16 +164,22 @@ impl<T> Backend<T> for Queue<T> {
     }
 
     #[inline]
-    fn push_batch<I: ExactSizeIterator<Item = T>>(
+    fn push_from(
         &self,
-        items: &mut I,
         min: usize,
+        count: usize,
+        make: impl FnMut(usize) -> T,
     ) -> Result<usize, PushError<()>> {
-        Queue::push_batch(self, items, min)
+        Queue::push_from(self, min, count, make)
     }
 
     #[inline]
-    fn pop_batch(&self, min: usize, max: usize, sink: impl FnMut(T)) -> Result<usize, PopError> {
+    fn pop_batch(
+        &self,
+        min: usize,
+        max: usize,
+        sink: impl FnMut(usize, T),
+    ) -> Result<usize, PopError> {
         Queue::pop_batch(self, min, max, sink)
     }
 
@@ -210,16 +224,22 @@ impl<T> Backend<T> for Ring<T> {
     }
 
     #[inline]
-    fn push_batch<I: ExactSizeIterator<Item = T>>(
+    fn push_from(
         &self,
-        items: &mut I,
         min: usize,
+        count: usize,
+        make: impl FnMut(usize) -> T,
     ) -> Result<usize, PushError<()>> {
-        Ring::push_batch(self, items, min)
+        Ring::push_from(self, min, count, make)
     }
 
     #[inline]
-    fn pop_batch(&self, min: usize, max: usize, sink: impl FnMut(T)) -> Result<usize, PopError> {
+    fn pop_batch(
+        &self,
+        min: usize,
+        max: usize,
+        sink: impl FnMut(usize, T),
+    ) -> Result<usize, PopError> {
         Ring::pop_batch(self, min, max, sink)
     }
 
@@ -260,18 +280,18 @@ pub(crate) fn pop_error(err: PopError) -> lfq_status {
     }
 }
 
-/// Pushes between `min` and `items.len()` items (`min == items.len()` is the all-or-nothing
-/// bulk form, `min == 1` the burst form), retrying until `timeout` passes. Items not pushed
-/// stay in `items`.
-pub(crate) fn push_until<T, B, I>(
+/// Pushes between `min` and `count` items (`min == count` is the all-or-nothing bulk form,
+/// `min == 1` the burst form), retrying until `timeout` passes. `make(i)` builds the `i`th item
+/// when it is pushed: once each, in order, and never for items not pushed.
+pub(crate) fn push_until<T, B>(
     backend: &B,
-    items: &mut I,
+    count: usize,
     min: usize,
     timeout: Timeout,
+    mut make: impl FnMut(usize) -> T,
 ) -> Result<usize, lfq_status>
 where
     B: Backend<T>,
-    I: ExactSizeIterator<Item = T>,
 {
     if min > backend.batch_limit() {
         // Could never fit, so waiting would never end.
@@ -280,7 +300,7 @@ where
     let mut deadline: Option<Deadline> = None;
     let mut backoff = Backoff::new();
     loop {
-        match backend.push_batch(items, min) {
+        match backend.push_from(min, count, &mut make) {
             Ok(n) => return Ok(n),
             Err(PushError::Closed(())) => return Err(LFQ_CLOSED),
             Err(PushError::Full(()) | PushError::Timeout(())) => {}
@@ -302,7 +322,7 @@ where
     }
 }
 
-/// Pops between `min` and `max` items into `sink`, retrying until `timeout` passes. A closed
+/// Pops between `min` and `max` items into `sink(index in the batch, item)`, retrying until `timeout` passes. A closed
 /// queue holding fewer than `min` items gives LFQ_CLOSED: no more can arrive, and the rest
 /// can be drained with `min == 1`.
 pub(crate) fn pop_until<T, B>(
@@ -310,7 +330,7 @@ pub(crate) fn pop_until<T, B>(
     min: usize,
     max: usize,
     timeout: Timeout,
-    mut sink: impl FnMut(T),
+    mut sink: impl FnMut(usize, T),
 ) -> Result<usize, lfq_status>
 where
     B: Backend<T>,
@@ -408,13 +428,13 @@ mod tests {
         q.close();
         let mut got = Vec::new();
         assert_eq!(
-            pop_until(&q, 3, 3, Timeout::Forever, |x| got.push(x)),
+            pop_until(&q, 3, 3, Timeout::Forever, |_, x| got.push(x)),
             Err(LFQ_CLOSED)
         );
         assert!(got.is_empty());
         assert_eq!(q.len(), 2);
         assert_eq!(
-            pop_until(&q, 1, 3, Timeout::Forever, |x| got.push(x)),
+            pop_until(&q, 1, 3, Timeout::Forever, |_, x| got.push(x)),
             Ok(2)
         );
         assert_eq!(got, [1, 2]);
@@ -422,25 +442,40 @@ mod tests {
 
     #[test]
     fn bulk_larger_than_ring_is_refused() {
-        let r: Ring<u32> = Ring::new(4);
-        let mut items = 0..5u32;
+        let r: Ring<usize> = Ring::new(4);
+        let mut made = 0;
+        let make = |i| {
+            made += 1;
+            i
+        };
         assert_eq!(
-            push_until(&r, &mut items, 5, Timeout::Forever),
+            push_until(&r, 5, 5, Timeout::Forever, make),
             Err(LFQ_ERR_INVALID_ARGUMENT)
         );
-        assert_eq!(items.len(), 5);
+        assert_eq!(made, 0);
+        assert!(r.is_empty());
     }
 
     #[test]
     fn bulk_push_times_out_without_partial_push() {
-        let r: Ring<u32> = Ring::new(4);
+        let r: Ring<usize> = Ring::new(4);
         r.push(0).unwrap();
-        let mut items = 1..5u32;
+        let mut made = Vec::new();
+        let mut make = |i| {
+            made.push(i);
+            i + 1
+        };
         let t = Timeout::For(Duration::from_millis(20));
-        assert_eq!(push_until(&r, &mut items, 4, t), Err(LFQ_TIMEOUT));
+        assert_eq!(push_until(&r, 4, 4, t, &mut make), Err(LFQ_TIMEOUT));
         assert_eq!(r.len(), 1);
-        assert_eq!(push_until(&r, &mut items, 4, Timeout::Poll), Err(LFQ_FULL));
-        assert_eq!(push_until(&r, &mut items, 1, Timeout::Poll), Ok(3));
-        assert_eq!(items.len(), 1);
+        assert_eq!(
+            push_until(&r, 4, 4, Timeout::Poll, &mut make),
+            Err(LFQ_FULL)
+        );
+        assert_eq!(push_until(&r, 4, 1, Timeout::Poll, &mut make), Ok(3));
+        assert_eq!(made, [0, 1, 2]);
+        let mut out = Vec::new();
+        assert_eq!(r.pop_many(&mut out, 4), Ok(4));
+        assert_eq!(out, [0, 1, 2, 3]);
     }
 }

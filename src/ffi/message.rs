@@ -301,12 +301,11 @@ unsafe fn send_array(
             // Copying small messages cannot fail, so build them lazily as the engine takes
             // them: no allocation at all.
             let mut offset = 0;
-            let mut iter = sizes.iter().map(|&size| {
-                let msg = Message::inline(&data[offset..offset + size]);
-                offset += size;
+            engine::push_until(e, n, min, timeout, |i| {
+                let msg = Message::inline(&data[offset..offset + sizes[i]]);
+                offset += sizes[i];
                 msg
-            });
-            engine::push_until(e, &mut iter, min, timeout)
+            })
         } else {
             // Heap copies can fail, and the engine cannot take back a half-made batch, so
             // every message is made before any is pushed; those left over are freed on return.
@@ -317,8 +316,10 @@ unsafe fn send_array(
                 messages.push(Message::copy_from(&data[offset..offset + size])?);
                 offset += size;
             }
-            let mut iter = messages.drain(..);
-            engine::push_until(e, &mut iter, min, timeout)
+            let mut messages = messages.into_iter();
+            engine::push_until(e, n, min, timeout, |_| {
+                messages.next().expect("one message made per item")
+            })
         }
     })
 }
@@ -342,11 +343,7 @@ unsafe fn recv_array(
         }
         // SAFETY: forwarded caller contract: `msgs` has room for `n` messages.
         let out = unsafe { output_array(msgs, n) }?;
-        let mut filled = 0;
-        let sink = |msg: Message| {
-            msg.store(&mut out[filled]);
-            filled += 1;
-        };
+        let sink = |i, msg: Message| msg.store(&mut out[i]);
         engine::pop_until(e, if all { n } else { 1 }, n, Timeout::from_ns(timeout_ns), sink)
     })
 }

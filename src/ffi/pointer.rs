@@ -140,8 +140,8 @@ unsafe fn push_array(
         }
         // SAFETY: forwarded caller contract: `items` holds `n` readable pointers.
         let items = unsafe { input_array(items, n) }?;
-        let mut iter = items.iter().map(|&p| Item(p));
-        engine::push_until(e, &mut iter, if all { n } else { 1 }, Timeout::from_ns(timeout_ns))
+        let min = if all { n } else { 1 };
+        engine::push_until(e, n, min, Timeout::from_ns(timeout_ns), |i| Item(items[i]))
     })
 }
 
@@ -164,10 +164,8 @@ unsafe fn pop_array(
         }
         // SAFETY: forwarded caller contract: `items` has room for `n` pointers.
         let out = unsafe { output_array(items, n) }?;
-        let mut filled = 0;
-        let sink = |Item(p)| {
-            out[filled].write(p);
-            filled += 1;
+        let sink = |i: usize, Item(p)| {
+            out[i].write(p);
         };
         engine::pop_until(e, if all { n } else { 1 }, n, Timeout::from_ns(timeout_ns), sink)
     })
