@@ -713,14 +713,25 @@ impl<T> Queue<T> {
             // SAFETY: `segment` is the contract's segment or one reached through its links,
             // alive while the caller is pinned; `offset` lies within it.
             let slots = unsafe { &(&(*segment).slots)[offset..] };
-            for slot in slots.iter().take(max - count) {
-                // Acquire: pairs with the producer's Release store of `ready`, so the value is
-                // ours to read once we claim it.
-                if !slot.ready.load(Ordering::Acquire) {
-                    return count;
+            let slots = &slots[..slots.len().min(max - count)];
+            // Acquire, in every load here: pairs with the producer's Release store of `ready`,
+            // so the value is ours to read once we claim it.
+            let ready = |slot: &Slot<T>| slot.ready.load(Ordering::Acquire);
+            // Four slots per test while all of them are ready, the usual case in a batch.
+            let mut index = 0;
+            for four in slots.chunks_exact(4) {
+                if !(ready(&four[0]) & ready(&four[1]) & ready(&four[2]) & ready(&four[3])) {
+                    break;
                 }
-                count += 1;
+                index += 4;
             }
+            for slot in &slots[index..] {
+                if !ready(slot) {
+                    return count + index;
+                }
+                index += 1;
+            }
+            count += index;
             if count == max {
                 return count;
             }

@@ -156,35 +156,56 @@ impl<T> Ring<T> {
         &self.slots[position & (self.one_lap - 1)]
     }
 
-    /// Calls `visit` with the index in the batch, the position and the slot of each of the
-    /// `count` (≤ capacity) consecutive positions from `first`, in order, until it returns
-    /// false; returns how many calls returned true.
-    /// The positions span at most two runs of adjacent slots (the second starts the next lap),
-    /// walked as plain slice loops so that batches pay no per-item index math.
+    /// The `count` (≤ capacity) consecutive positions from `first` as two runs of adjacent slots,
+    /// each with the position of its first slot; the second run, often empty, starts the next
+    /// lap at slot 0. Batches walk them as plain slice loops, with no per-item index math.
     #[inline(always)]
-    fn visit(
-        &self,
-        first: usize,
-        count: usize,
-        mut visit: impl FnMut(usize, usize, &Slot<T>) -> bool,
-    ) -> usize {
+    fn runs(&self, first: usize, count: usize) -> [(usize, &[Slot<T>]); 2] {
         let offset = first & (self.one_lap - 1);
         let before_wrap = count.min(self.cap() - offset);
         let next_lap = (first - offset).wrapping_add(self.one_lap);
-        let runs = [
+        [
             (first, &self.slots[offset..offset + before_wrap]),
             (next_lap, &self.slots[..count - before_wrap]),
-        ];
-        let mut accepted = 0;
-        for (start, run) in runs {
-            for (index, slot) in run.iter().enumerate() {
-                if !visit(accepted, start.wrapping_add(index), slot) {
-                    return accepted;
+        ]
+    }
+
+    /// Counts the slots from position `first` on, at most `max` (≤ capacity), whose stamps are
+    /// `ahead` past their positions, up to the first that is not: 0 finds slots empty for this
+    /// lap's push, 1 slots holding this lap's item. With the count comes, if a slot stopped it,
+    /// how far that slot's stamp is from its position (wrapping).
+    #[inline(always)]
+    fn count_stamps(&self, first: usize, max: usize, ahead: usize) -> (usize, Option<usize>) {
+        let mut counted = 0;
+        for (start, run) in self.runs(first, max) {
+            let wanted = |index: usize| start.wrapping_add(index).wrapping_add(ahead);
+            // Acquire, in every load here: pairs with the Release store that wrote the stamp
+            // (`fill` or `take`), so the access to the slot's value that preceded it is
+            // visible to, or finished before, what the caller does with the slot.
+            let stamp = |slot: &Slot<T>| slot.stamp.load(Ordering::Acquire);
+            // Four slots per test while all of them match, the usual case in a batch.
+            let mut index = 0;
+            for four in run.chunks_exact(4) {
+                let differ = (stamp(&four[0]) ^ wanted(index))
+                    | (stamp(&four[1]) ^ wanted(index + 1))
+                    | (stamp(&four[2]) ^ wanted(index + 2))
+                    | (stamp(&four[3]) ^ wanted(index + 3));
+                if differ != 0 {
+                    break;
                 }
-                accepted += 1;
+                index += 4;
             }
+            for slot in &run[index..] {
+                let found = stamp(slot);
+                if found != wanted(index) {
+                    let position = start.wrapping_add(index);
+                    return (counted + index, Some(found.wrapping_sub(position)));
+                }
+                index += 1;
+            }
+            counted += run.len();
         }
-        accepted
+        (counted, None)
     }
 
     /// The position `steps` after `position` (steps ≤ capacity).
@@ -360,21 +381,12 @@ impl<T> Ring<T> {
                 return Err(PushError::Closed(()));
             }
             let first = tail >> SHIFT;
-            let mut stale = false;
-            let free = self.visit(first, max, |_, position, slot| {
-                // Acquire: pairs with the consumer's Release stamp store, so its read of the
-                // old value is finished before we overwrite the slot.
-                let stamp = slot.stamp.load(Ordering::Acquire);
-                if stamp == position {
-                    return true;
-                }
-                // The slot still holds last lap's item (ring full here), or our tail is stale
-                // because another producer already filled it.
-                stale = stamp != position.wrapping_add(1).wrapping_sub(self.one_lap);
-                false
-            });
+            // Acquire stamp loads: the consumers' reads of the old values are finished.
+            let (free, lag) = self.count_stamps(first, max, 0);
             if free < min {
-                if stale {
+                // The first busy slot still holds last lap's item (ring full here), or our tail
+                // is stale because another producer already filled it.
+                if lag != Some(1usize.wrapping_sub(self.one_lap)) {
                     // Another thread holds this position and is mid-operation: let it run.
                     backoff.snooze();
                     tail = self.tail.load(Ordering::Relaxed);
@@ -398,12 +410,16 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    self.visit(first, free, |index, position, slot| {
-                        // SAFETY: the CAS made this position ours, and its stamp said the slot
-                        // was empty for it.
-                        unsafe { Self::fill(slot, position, || next_item(index)) };
-                        true
-                    });
+                    let mut index = 0;
+                    for (start, run) in self.runs(first, free) {
+                        for (offset, slot) in run.iter().enumerate() {
+                            let position = start.wrapping_add(offset);
+                            // SAFETY: the CAS made this position ours, and its stamp said the
+                            // slot was empty for it.
+                            unsafe { Self::fill(slot, position, || next_item(index)) };
+                            index += 1;
+                        }
+                    }
                     self.readers.notify(free);
                     return Ok(free);
                 }
@@ -490,19 +506,12 @@ impl<T> Ring<T> {
         // Relaxed: the stamps carry the synchronisation; the CAS validates.
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            let mut stale = false;
-            let ready = self.visit(head, max, |_, position, slot| {
-                // Acquire: pairs with the producer's Release stamp store, publishing the value.
-                let stamp = slot.stamp.load(Ordering::Acquire);
-                if stamp == position.wrapping_add(1) {
-                    return true;
-                }
-                // Not written yet for this lap (empty here), or our head is stale.
-                stale = stamp != position;
-                false
-            });
+            // Acquire stamp loads: the producers' values are published to us.
+            let (ready, lag) = self.count_stamps(head, max, 1);
             if ready < min {
-                if stale {
+                // The first slot not ready is unwritten for this lap (empty here), or our head
+                // is stale.
+                if lag != Some(0) {
                     // Another thread holds this position and is mid-operation: let it run.
                     backoff.snooze();
                     head = self.head.load(Ordering::Relaxed);
@@ -541,12 +550,18 @@ impl<T> Ring<T> {
             ) {
                 Ok(_) => {
                     let one_lap = self.one_lap;
-                    self.visit(head, ready, |index, position, slot| {
-                        // SAFETY: the CAS made this position ours and its stamp said the slot
-                        // holds the item pushed at it.
-                        unsafe { Self::take(slot, position, one_lap, |item| sink(index, item)) };
-                        true
-                    });
+                    let mut index = 0;
+                    for (start, run) in self.runs(head, ready) {
+                        for (offset, slot) in run.iter().enumerate() {
+                            let position = start.wrapping_add(offset);
+                            // SAFETY: the CAS made this position ours and its stamp said the
+                            // slot holds the item pushed at it.
+                            unsafe {
+                                Self::take(slot, position, one_lap, |item| sink(index, item))
+                            };
+                            index += 1;
+                        }
+                    }
                     self.writers.notify(ready);
                     return Ok(ready);
                 }
