@@ -557,7 +557,9 @@ lfq_status lfq_recv_into(struct lfq_queue *q,
  * - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room
  *   or close, > 0 at most that many nanoseconds). The wait polls, yielding and then sleeping in
  *   naps of up to 1 ms, so it may notice room or close that late.
- * - `*sent` (if `sent` is not NULL) is set on every return: `n` on LFQ_OK, else 0.
+ * - `*sent` (if `sent` is not NULL) is set on every return: `n` on LFQ_OK, else 0, with one
+ *   exception: on an unbounded queue that another thread closes during the call, the send may
+ *   stop part way with LFQ_CLOSED, and then the first `*sent` messages are queued.
  * - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
  *   LFQ_ERR_INVALID_ARGUMENT (NULL handle, NULL `sizes` with n > 0, NULL `data` with a
  *   non-zero total, n larger than the ring's capacity), LFQ_ERR_TOO_LARGE (any message over
@@ -702,12 +704,16 @@ lfq_status lfq_pop(struct lfq_queue *q, void **item_out, int64_t timeout_ns);
  * Pushes all `n` pointers of `items`, in order, or none (DPDK "bulk").
  *
  * - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
- * - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them.
- *   The `items` array itself stays the caller's and is not retained.
+ * - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them,
+ *   with one exception: on an unbounded queue that another thread closes during the call, the
+ *   push may stop part way with LFQ_CLOSED. The queue then holds the first `*pushed` items
+ *   (they will be popped like any other), and the caller keeps the rest. The `items` array
+ *   itself stays the caller's and is not retained.
  * - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room or
  *   close, > 0 at most that many nanoseconds); an unbounded queue never waits. The wait polls,
  *   yielding and then sleeping in naps of up to 1 ms, so it may notice room or close that late.
- * - `*pushed` (if `pushed` is not NULL) is set on every return: `n` on LFQ_OK, else 0.
+ * - `*pushed` (if `pushed` is not NULL) is set on every return: `n` on LFQ_OK, else 0 but for
+ *   the exception above.
  * - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
  *   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0, or n larger than the ring's
  *   capacity), LFQ_ERR_WRONG_KIND.

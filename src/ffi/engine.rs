@@ -47,6 +47,20 @@ impl Timeout {
     }
 }
 
+/// A failed batch call: its status, and how many items it moved before failing. Only a bulk
+/// push into an unbounded queue that a concurrent close cuts short has moved any (`push_until`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BatchError {
+    pub(crate) status: lfq_status,
+    pub(crate) moved: usize,
+}
+
+impl From<lfq_status> for BatchError {
+    fn from(status: lfq_status) -> BatchError {
+        BatchError { status, moved: 0 }
+    }
+}
+
 /// When a retrying call gives up. Started only after a first attempt failed, so that the
 /// successful fast path never reads the clock.
 enum Deadline {
@@ -283,26 +297,36 @@ pub(crate) fn pop_error(err: PopError) -> lfq_status {
 /// Pushes between `min` and `count` items (`min == count` is the all-or-nothing bulk form,
 /// `min == 1` the burst form), retrying until `timeout` passes. `make(i)` builds the `i`th item
 /// when it is pushed: once each, in order, and never for items not pushed.
+///
+/// One case breaks all-or-nothing: an unbounded queue claims a segment at a time, so a close
+/// that lands between two claims of a bulk push stops it part way. The items already queued
+/// cannot be taken back, so the failure reports how many there are.
 pub(crate) fn push_until<T, B>(
     backend: &B,
     count: usize,
     min: usize,
     timeout: Timeout,
     mut make: impl FnMut(usize) -> T,
-) -> Result<usize, lfq_status>
+) -> Result<usize, BatchError>
 where
     B: Backend<T>,
 {
     if min > backend.batch_limit() {
         // Could never fit, so waiting would never end.
-        return Err(LFQ_ERR_INVALID_ARGUMENT);
+        return Err(LFQ_ERR_INVALID_ARGUMENT.into());
     }
     let mut deadline: Option<Deadline> = None;
     let mut backoff = Backoff::new();
     loop {
         match backend.push_from(min, count, &mut make) {
-            Ok(n) => return Ok(n),
-            Err(PushError::Closed(())) => return Err(LFQ_CLOSED),
+            Ok(n) if n >= min => return Ok(n),
+            Ok(n) => {
+                return Err(BatchError {
+                    status: LFQ_CLOSED,
+                    moved: n,
+                })
+            }
+            Err(PushError::Closed(())) => return Err(LFQ_CLOSED.into()),
             Err(PushError::Full(()) | PushError::Timeout(())) => {}
         }
         let remaining = deadline
@@ -316,8 +340,8 @@ where
         }
         match backend.wait_writable(remaining) {
             Ok(()) => {}
-            Err(PushError::Closed(())) => return Err(LFQ_CLOSED),
-            Err(PushError::Full(()) | PushError::Timeout(())) => return Err(LFQ_TIMEOUT),
+            Err(PushError::Closed(())) => return Err(LFQ_CLOSED.into()),
+            Err(PushError::Full(()) | PushError::Timeout(())) => return Err(LFQ_TIMEOUT.into()),
         }
     }
 }
@@ -450,7 +474,7 @@ mod tests {
         };
         assert_eq!(
             push_until(&r, 5, 5, Timeout::Forever, make),
-            Err(LFQ_ERR_INVALID_ARGUMENT)
+            Err(LFQ_ERR_INVALID_ARGUMENT.into())
         );
         assert_eq!(made, 0);
         assert!(r.is_empty());
@@ -466,16 +490,43 @@ mod tests {
             i + 1
         };
         let t = Timeout::For(Duration::from_millis(20));
-        assert_eq!(push_until(&r, 4, 4, t, &mut make), Err(LFQ_TIMEOUT));
+        assert_eq!(push_until(&r, 4, 4, t, &mut make), Err(LFQ_TIMEOUT.into()));
         assert_eq!(r.len(), 1);
         assert_eq!(
             push_until(&r, 4, 4, Timeout::Poll, &mut make),
-            Err(LFQ_FULL)
+            Err(LFQ_FULL.into())
         );
         assert_eq!(push_until(&r, 4, 1, Timeout::Poll, &mut make), Ok(3));
         assert_eq!(made, [0, 1, 2]);
         let mut out = Vec::new();
         assert_eq!(r.pop_many(&mut out, 4), Ok(4));
         assert_eq!(out, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn bulk_push_cut_short_by_close_reports_what_it_queued() {
+        // An unbounded queue claims a segment at a time; fill the first segment but for 7
+        // slots, so that a bulk of 20 needs two claims, and close the queue between them.
+        let q: Queue<usize> = Queue::new();
+        let queued_before = 120;
+        for i in 0..queued_before {
+            q.push(i).unwrap();
+        }
+        let make = |i| {
+            if i == 0 {
+                q.close();
+            }
+            1000 + i
+        };
+        let failed = push_until(&q, 20, 20, Timeout::Poll, make).unwrap_err();
+        assert_eq!(failed.status, LFQ_CLOSED);
+        assert!(failed.moved > 0 && failed.moved < 20, "{failed:?}");
+        assert_eq!(q.len(), queued_before + failed.moved);
+        let mut out = Vec::new();
+        while q.pop_many(&mut out, 64).is_ok() {}
+        assert_eq!(
+            &out[queued_before..],
+            &(1000..1000 + failed.moved).collect::<Vec<_>>()[..]
+        );
     }
 }

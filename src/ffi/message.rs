@@ -8,7 +8,7 @@
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use super::engine::{self, Backend, Timeout};
+use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
 use super::pointer::{input_array, output_array};
 use super::{handle, lfq_queue, run, run_counted, Engine, LFQ_INLINE_MESSAGE_SIZE};
@@ -129,7 +129,7 @@ macro_rules! with_bytes_engine {
         match &$q.engine {
             Engine::BytesQueue($e) => $body,
             Engine::BytesRing($e) => $body,
-            Engine::PointerQueue(_) | Engine::PointerRing(_) => Err(LFQ_ERR_WRONG_KIND),
+            Engine::PointerQueue(_) | Engine::PointerRing(_) => Err(LFQ_ERR_WRONG_KIND.into()),
         }
     };
 }
@@ -275,7 +275,7 @@ unsafe fn send_array(
     n: usize,
     all: bool,
     timeout_ns: i64,
-) -> Result<usize, lfq_status> {
+) -> Result<usize, BatchError> {
     // SAFETY: forwarded caller contract.
     let q = unsafe { handle(q) }?;
     with_bytes_engine!(q, e => {
@@ -293,7 +293,7 @@ unsafe fn send_array(
         // SAFETY: forwarded caller contract: `data` holds the messages back to back.
         let data = unsafe { input_bytes(data, total) }?;
         if largest > q.max_message_size {
-            return Err(LFQ_ERR_TOO_LARGE);
+            return Err(LFQ_ERR_TOO_LARGE.into());
         }
         let min = if all { n } else { 1 };
         let timeout = Timeout::from_ns(timeout_ns);
@@ -356,7 +356,9 @@ unsafe fn recv_array(
 /// - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room
 ///   or close, > 0 at most that many nanoseconds). The wait polls, yielding and then sleeping in
 ///   naps of up to 1 ms, so it may notice room or close that late.
-/// - `*sent` (if `sent` is not NULL) is set on every return: `n` on LFQ_OK, else 0.
+/// - `*sent` (if `sent` is not NULL) is set on every return: `n` on LFQ_OK, else 0, with one
+///   exception: on an unbounded queue that another thread closes during the call, the send may
+///   stop part way with LFQ_CLOSED, and then the first `*sent` messages are queued.
 /// - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, NULL `sizes` with n > 0, NULL `data` with a
 ///   non-zero total, n larger than the ring's capacity), LFQ_ERR_TOO_LARGE (any message over

@@ -22,7 +22,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::{Queue, Ring};
-use engine::{Backend, Timeout};
+use engine::{Backend, BatchError, Timeout};
 use message::Message;
 use pointer::Item;
 
@@ -179,18 +179,22 @@ fn run(body: impl FnOnce() -> Result<(), lfq_status>) -> lfq_status {
 }
 
 /// Like [`run`] for calls that report a count: the count is stored through `count_out` (when
-/// not NULL) on every return, 0 unless the call succeeded.
+/// not NULL) on every return; a failure stores what it moved, which is 0 but for the case
+/// `BatchError` describes.
 ///
 /// # Safety
 /// `count_out` must be NULL or valid for writing a `size_t`.
 #[inline(always)]
-unsafe fn run_counted(
+unsafe fn run_counted<E: Into<BatchError>>(
     count_out: *mut usize,
-    body: impl FnOnce() -> Result<usize, lfq_status>,
+    body: impl FnOnce() -> Result<usize, E>,
 ) -> lfq_status {
     let (status, count) = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(n)) => (LFQ_OK, n),
-        Ok(Err(status)) => (status, 0),
+        Ok(Err(e)) => {
+            let BatchError { status, moved } = e.into();
+            (status, moved)
+        }
         Err(_) => (LFQ_ERR_INTERNAL, 0),
     };
     if !count_out.is_null() {

@@ -3,7 +3,7 @@
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
 
-use super::engine::{self, Backend, Timeout};
+use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
 use super::{handle, lfq_queue, run, run_counted, Engine};
 
@@ -23,7 +23,7 @@ macro_rules! with_pointer_engine {
         match &$q.engine {
             Engine::PointerQueue($e) => $body,
             Engine::PointerRing($e) => $body,
-            Engine::BytesQueue(_) | Engine::BytesRing(_) => Err(LFQ_ERR_WRONG_KIND),
+            Engine::BytesQueue(_) | Engine::BytesRing(_) => Err(LFQ_ERR_WRONG_KIND.into()),
         }
     };
 }
@@ -131,7 +131,7 @@ unsafe fn push_array(
     n: usize,
     all: bool,
     timeout_ns: i64,
-) -> Result<usize, lfq_status> {
+) -> Result<usize, BatchError> {
     // SAFETY: forwarded caller contract.
     let q = unsafe { handle(q) }?;
     with_pointer_engine!(q, e => {
@@ -174,12 +174,16 @@ unsafe fn pop_array(
 /// Pushes all `n` pointers of `items`, in order, or none (DPDK "bulk").
 ///
 /// - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
-/// - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them.
-///   The `items` array itself stays the caller's and is not retained.
+/// - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them,
+///   with one exception: on an unbounded queue that another thread closes during the call, the
+///   push may stop part way with LFQ_CLOSED. The queue then holds the first `*pushed` items
+///   (they will be popped like any other), and the caller keeps the rest. The `items` array
+///   itself stays the caller's and is not retained.
 /// - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room or
 ///   close, > 0 at most that many nanoseconds); an unbounded queue never waits. The wait polls,
 ///   yielding and then sleeping in naps of up to 1 ms, so it may notice room or close that late.
-/// - `*pushed` (if `pushed` is not NULL) is set on every return: `n` on LFQ_OK, else 0.
+/// - `*pushed` (if `pushed` is not NULL) is set on every return: `n` on LFQ_OK, else 0 but for
+///   the exception above.
 /// - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0, or n larger than the ring's
 ///   capacity), LFQ_ERR_WRONG_KIND.
