@@ -346,9 +346,9 @@ where
     }
 }
 
-/// Pops between `min` and `max` items into `sink(index in the batch, item)`, retrying until `timeout` passes. A closed
-/// queue holding fewer than `min` items gives LFQ_CLOSED: no more can arrive, and the rest
-/// can be drained with `min == 1`.
+/// Pops between `min` and `max` items into `sink(index in the batch, item)`, retrying until
+/// `timeout` passes. A closed queue holding fewer than `min` items gives LFQ_CLOSED: no more
+/// can arrive, and the rest can be drained with `min == 1`.
 pub(crate) fn pop_until<T, B>(
     backend: &B,
     min: usize,

@@ -141,7 +141,13 @@ unsafe fn push_array(
         // SAFETY: forwarded caller contract: `items` holds `n` readable pointers.
         let items = unsafe { input_array(items, n) }?;
         let min = if all { n } else { 1 };
-        engine::push_until(e, n, min, Timeout::from_ns(timeout_ns), |i| Item(items[i]))
+        // Unchecked indexing: a bounds check per item costs batches a tenth of their speed.
+        let make = |i: usize| {
+            debug_assert!(i < items.len());
+            // SAFETY: push_until asks only for items numbered below `n`, the length of `items`.
+            Item(*unsafe { items.get_unchecked(i) })
+        };
+        engine::push_until(e, n, min, Timeout::from_ns(timeout_ns), make)
     })
 }
 
@@ -164,8 +170,12 @@ unsafe fn pop_array(
         }
         // SAFETY: forwarded caller contract: `items` has room for `n` pointers.
         let out = unsafe { output_array(items, n) }?;
+        // Unchecked indexing, as in push_array.
         let sink = |i: usize, Item(p)| {
-            out[i].write(p);
+            debug_assert!(i < out.len());
+            // SAFETY: pop_until numbers the items it hands out below its `max`, which is `n`,
+            // the length of `out`.
+            unsafe { out.get_unchecked_mut(i) }.write(p);
         };
         engine::pop_until(e, if all { n } else { 1 }, n, Timeout::from_ns(timeout_ns), sink)
     })
