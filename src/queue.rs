@@ -416,25 +416,17 @@ impl<T> Queue<T> {
         &self,
         items: &mut I,
     ) -> Result<usize, PushError<()>> {
-        self.push_batch(items, 1)
-    }
-
-    /// `push_many`, for the C layer's all-or-nothing form: an unbounded queue always has room,
-    /// so `min` only matters for the closed case, where nothing is pushed.
-    pub(crate) fn push_batch<I: ExactSizeIterator<Item = T>>(
-        &self,
-        items: &mut I,
-        min: usize,
-    ) -> Result<usize, PushError<()>> {
-        self.push_from(min, items.len(), |_| {
+        self.push_from(1, items.len(), |_| {
             items
                 .next()
                 .expect("ExactSizeIterator reported a wrong len")
         })
     }
 
-    /// Pushes `count` items (or none, if closed); `make(i)` builds the `i`th, and is called for
-    /// `0, 1, …` in order, once for each item pushed. `min` is as in `push_batch`.
+    /// Pushes `count` items; `make(i)` builds the `i`th, and is called for `0, 1, …` in order,
+    /// once for each item pushed. An unbounded queue always has room, so `min` changes nothing:
+    /// only a close stops the batch, at its next claim of a segment, and then the count of items
+    /// pushed before it comes back (`Closed` if none was).
     pub(crate) fn push_from(
         &self,
         _min: usize,

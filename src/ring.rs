@@ -332,16 +332,7 @@ impl<T> Ring<T> {
         &self,
         items: &mut I,
     ) -> Result<usize, PushError<()>> {
-        self.push_batch(items, 1)
-    }
-
-    /// Pushes between `min` and `items.len()` items, or none.
-    pub(crate) fn push_batch<I: ExactSizeIterator<Item = T>>(
-        &self,
-        items: &mut I,
-        min: usize,
-    ) -> Result<usize, PushError<()>> {
-        self.push_from(min, items.len(), |_| {
+        self.push_from(1, items.len(), |_| {
             items
                 .next()
                 .expect("ExactSizeIterator reported a wrong len")
