@@ -281,11 +281,11 @@ impl<T> Ring<T> {
     }
 
     /// Hands the item in `slot`, the slot of `position`, straight to `sink` (no copy in between,
-    /// which matters for large items), then gives the slot to the next lap's push.
+    /// which matters for large items), then gives the slot to the next lap's push. `one_lap` is
+    /// the ring's, passed in so that batch loops read it once.
     ///
     /// # Safety
     /// The caller claimed `position`, and its slot holds the item pushed at it.
-    /// `one_lap` is the ring's, passed in so that batch loops read it once.
     #[inline(always)]
     unsafe fn take<R>(
         slot: &Slot<T>,
