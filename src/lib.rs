@@ -7,6 +7,7 @@ mod error;
 mod ffi;
 mod queue;
 mod ring;
+mod scan;
 mod sync;
 mod wait;
 

@@ -46,6 +46,7 @@
 //! `SEGMENT_LEN` items, pushes skip the pin, and pops pay one pin in place of the per-slot
 //! read-marking that `SegQueue` needs to know when a block may be freed.
 
+use crate::scan;
 use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::Waiters;
@@ -416,7 +417,7 @@ impl<T> Queue<T> {
         &self,
         items: &mut I,
     ) -> Result<usize, PushError<()>> {
-        self.push_from(1, items.len(), |_| {
+        self.push_from(items.len(), |_| {
             items
                 .next()
                 .expect("ExactSizeIterator reported a wrong len")
@@ -424,12 +425,11 @@ impl<T> Queue<T> {
     }
 
     /// Pushes `count` items; `make(i)` builds the `i`th, and is called for `0, 1, …` in order,
-    /// once for each item pushed. An unbounded queue always has room, so `min` changes nothing:
-    /// only a close stops the batch, at its next claim of a segment, and then the count of items
-    /// pushed before it comes back (`Closed` if none was).
+    /// once for each item pushed. An unbounded queue always has room: only a close stops the
+    /// batch, at its next claim of a segment, and then the count of items pushed before it comes
+    /// back (`Closed` if none was).
     pub(crate) fn push_from(
         &self,
-        _min: usize,
         count: usize,
         mut make: impl FnMut(usize) -> T,
     ) -> Result<usize, PushError<()>> {
@@ -706,24 +706,13 @@ impl<T> Queue<T> {
             // alive while the caller is pinned; `offset` lies within it.
             let slots = unsafe { &(&(*segment).slots)[offset..] };
             let slots = &slots[..slots.len().min(max - count)];
-            // Acquire, in every load here: pairs with the producer's Release store of `ready`,
-            // so the value is ours to read once we claim it.
-            let ready = |slot: &Slot<T>| slot.ready.load(Ordering::Acquire);
-            // Four slots per test while all of them are ready, the usual case in a batch.
-            let mut index = 0;
-            for four in slots.chunks_exact(4) {
-                if !(ready(&four[0]) & ready(&four[1]) & ready(&four[2]) & ready(&four[3])) {
-                    break;
-                }
-                index += 4;
+            // Acquire: pairs with the producer's Release store of `ready`, so the value is ours
+            // to read once we claim it.
+            let here = scan::count_ready(slots, |_, slot| slot.ready.load(Ordering::Acquire));
+            count += here;
+            if here < slots.len() {
+                return count;
             }
-            for slot in &slots[index..] {
-                if !ready(slot) {
-                    return count + index;
-                }
-                index += 1;
-            }
-            count += index;
             if count == max {
                 return count;
             }

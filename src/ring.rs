@@ -38,6 +38,7 @@
 //! (`lfq_ring_map`, src/ffi/ring_map.rs; the Go binding does). A change to the stamps, the
 //! position encoding or the slot layout must bump `LFQ_RING_MAP_VERSION` there.
 
+use crate::scan;
 use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::{spin_then_wait, Waiters};
@@ -173,37 +174,24 @@ impl<T> Ring<T> {
     /// Counts the slots from position `first` on, at most `max` (≤ capacity), whose stamps are
     /// `ahead` past their positions, up to the first that is not: 0 finds slots empty for this
     /// lap's push, 1 slots holding this lap's item. With the count comes, if a slot stopped it,
-    /// how far that slot's stamp is from its position (wrapping).
+    /// how far that slot's stamp is from its position (wrapping), read again.
     #[inline(always)]
     fn count_stamps(&self, first: usize, max: usize, ahead: usize) -> (usize, Option<usize>) {
+        // Acquire, in every stamp load here: pairs with the Release store that wrote the stamp
+        // (`fill` or `take`), so the access to the slot's value that preceded it is visible to,
+        // or finished before, what the caller does with the slot.
+        let stamp = |slot: &Slot<T>| slot.stamp.load(Ordering::Acquire);
         let mut counted = 0;
         for (start, run) in self.runs(first, max) {
             let wanted = |index: usize| start.wrapping_add(index).wrapping_add(ahead);
-            // Acquire, in every load here: pairs with the Release store that wrote the stamp
-            // (`fill` or `take`), so the access to the slot's value that preceded it is
-            // visible to, or finished before, what the caller does with the slot.
-            let stamp = |slot: &Slot<T>| slot.stamp.load(Ordering::Acquire);
-            // Four slots per test while all of them match, the usual case in a batch.
-            let mut index = 0;
-            for four in run.chunks_exact(4) {
-                let differ = (stamp(&four[0]) ^ wanted(index))
-                    | (stamp(&four[1]) ^ wanted(index + 1))
-                    | (stamp(&four[2]) ^ wanted(index + 2))
-                    | (stamp(&four[3]) ^ wanted(index + 3));
-                if differ != 0 {
-                    break;
-                }
-                index += 4;
+            let here = scan::count_ready(run, |index, slot| stamp(slot) == wanted(index));
+            counted += here;
+            if here < run.len() {
+                // The stamp may have moved on since; callers only use it to choose between
+                // retrying and reporting full or empty, and a newer stamp makes them retry.
+                let lag = stamp(&run[here]).wrapping_sub(start.wrapping_add(here));
+                return (counted, Some(lag));
             }
-            for slot in &run[index..] {
-                let found = stamp(slot);
-                if found != wanted(index) {
-                    let position = start.wrapping_add(index);
-                    return (counted + index, Some(found.wrapping_sub(position)));
-                }
-                index += 1;
-            }
-            counted += run.len();
         }
         (counted, None)
     }

@@ -136,7 +136,8 @@ pub(crate) trait Backend<T> {
     fn push_one(&self, item: T, timeout: Timeout) -> Result<(), PushError<T>>;
     /// One pop with the C timeout semantics.
     fn pop_one(&self, timeout: Timeout) -> Result<T, PopError>;
-    /// Pushes between `min` and `count` items built by `make(0)`, `make(1)`, … in order.
+    /// Pushes between `min` and `count` items built by `make(0)`, `make(1)`, … in order (an
+    /// unbounded queue that is closed part way may push fewer; see `push_until`).
     fn push_from(
         &self,
         min: usize,
@@ -180,11 +181,12 @@ impl<T> Backend<T> for Queue<T> {
     #[inline]
     fn push_from(
         &self,
-        min: usize,
+        _min: usize,
         count: usize,
         make: impl FnMut(usize) -> T,
     ) -> Result<usize, PushError<()>> {
-        Queue::push_from(self, min, count, make)
+        // Never full: `min` only matters to a close, which push_until handles.
+        Queue::push_from(self, count, make)
     }
 
     #[inline]
