@@ -5,14 +5,15 @@
 
 mod common;
 
-use common::{join_producers, join_within, Tracker};
+use common::{join_consumer, join_producers, join_within, Progress, Tracker};
 use lfq::{PopError, PushError, Queue, Ring};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-/// Every test finishes well inside this; a hang fails the test instead of stalling the run.
+/// Every `force_push` producer finishes well inside this (it never waits); a hang fails the test
+/// instead of stalling the run.
 const HANG: Duration = Duration::from_secs(120);
 
 /// Divides release-mode item counts in debug builds, where everything is ~10× slower.
@@ -175,8 +176,23 @@ fn push_all<C: Chan<T>, T, I: ExactSizeIterator<Item = T>>(chan: &C, mode: Mode,
     }
 }
 
-/// Pops until the structure reports Closed, handing each item to `take`.
-fn pop_until_closed<C: Chan<T>, T>(chan: &C, mode: Mode, mut take: impl FnMut(T)) {
+/// Pops until the structure reports Closed, handing each item to `take` and reporting them to
+/// `progress`.
+fn pop_until_closed<C: Chan<T>, T>(
+    chan: &C,
+    mode: Mode,
+    progress: &Progress,
+    mut take: impl FnMut(T),
+) {
+    let mut unreported = 0;
+    let mut take = |item| {
+        take(item);
+        unreported += 1;
+        if unreported == Progress::STEP {
+            progress.add(unreported);
+            unreported = 0;
+        }
+    };
     let mut buf = Vec::new();
     let mut round = 0usize;
     loop {
@@ -232,13 +248,15 @@ fn run_tagged<C: Chan<u64>>(
     per_producer: usize,
 ) {
     let chan = Arc::new(chan);
+    let progress = Progress::new();
     let mut consumer_handles: Vec<_> = (0..consumers)
         .map(|_| {
             let chan = Arc::clone(&chan);
+            let progress = progress.clone();
             thread::spawn(move || {
                 let mut last: Vec<Option<usize>> = vec![None; producers];
                 let mut got = Vec::new();
-                pop_until_closed(&*chan, mode, |v| {
+                pop_until_closed(&*chan, mode, &progress, |v| {
                     let (p, seq) = ((v >> 32) as usize, (v & 0xFFFF_FFFF) as usize);
                     assert!(p < producers && seq < per_producer, "bogus item {v:#x}");
                     if let Some(prev) = last[p] {
@@ -259,12 +277,12 @@ fn run_tagged<C: Chan<u64>>(
             })
         })
         .collect();
-    join_producers(producer_handles, &mut consumer_handles, HANG);
+    join_producers(producer_handles, &mut consumer_handles, &progress);
     assert!(chan.close());
     let mut seen = vec![vec![false; per_producer]; producers];
     let mut total = 0;
     for h in consumer_handles {
-        for v in join_within(h, HANG, "consumer") {
+        for v in join_consumer(h, &progress) {
             let (p, seq) = ((v >> 32) as usize, (v & 0xFFFF_FFFF) as usize);
             assert!(!seen[p][seq], "producer {p} item {seq} popped twice");
             seen[p][seq] = true;
@@ -330,14 +348,16 @@ shapes! {
 fn mixed_modes_on_one_ring() {
     let per_producer = scaled(40_000);
     let ring = Arc::new(Ring::new(4));
+    let progress = Progress::new();
     let modes = [Mode::Spin, Mode::Blocking, Mode::Batch, Mode::Timed];
     let mut consumers: Vec<_> = modes
         .iter()
         .map(|&mode| {
             let ring = Arc::clone(&ring);
+            let progress = progress.clone();
             thread::spawn(move || {
                 let mut got = Vec::new();
-                pop_until_closed(&*ring, mode, |v: u64| got.push(v));
+                pop_until_closed(&*ring, mode, &progress, |v: u64| got.push(v));
                 got
             })
         })
@@ -350,11 +370,11 @@ fn mixed_modes_on_one_ring() {
             thread::spawn(move || push_all(&*ring, mode, (0..per_producer).map(|s| tag(p, s))))
         })
         .collect();
-    join_producers(producers, &mut consumers, HANG);
+    join_producers(producers, &mut consumers, &progress);
     ring.close();
     let mut all: Vec<u64> = consumers
         .into_iter()
-        .flat_map(|h| join_within(h, HANG, "consumer"))
+        .flat_map(|h| join_consumer(h, &progress))
         .collect();
     all.sort_unstable();
     let want: Vec<u64> = (0..modes.len())
@@ -372,12 +392,14 @@ fn tracked_through<C: Chan<common::Tracked>>(chan: C, mode: Mode) {
     let per_producer = scaled(30_000);
     let tracker = Tracker::new(2 * per_producer);
     let chan = Arc::new(chan);
+    let progress = Progress::new();
     let mut consumers: Vec<_> = (0..2)
         .map(|_| {
             let chan = Arc::clone(&chan);
+            let progress = progress.clone();
             thread::spawn(move || {
                 let mut n = 0usize;
-                pop_until_closed(&*chan, mode, |item| {
+                pop_until_closed(&*chan, mode, &progress, |item| {
                     item.check();
                     n += 1;
                 });
@@ -395,11 +417,11 @@ fn tracked_through<C: Chan<common::Tracked>>(chan: C, mode: Mode) {
             })
         })
         .collect();
-    join_producers(producers, &mut consumers, HANG);
+    join_producers(producers, &mut consumers, &progress);
     chan.close();
     let popped: usize = consumers
         .into_iter()
-        .map(|h| join_within(h, HANG, "consumer"))
+        .map(|h| join_consumer(h, &progress))
         .sum();
     assert_eq!(popped, 2 * per_producer);
     assert_eq!(tracker.created(), 2 * per_producer);
@@ -510,13 +532,15 @@ fn concurrent_force_push_and_pop_lose_and_duplicate_nothing() {
     for cap in [1usize, 2, 8] {
         let tracker = Tracker::new(2 * per_producer);
         let ring = Arc::new(Ring::new(cap));
+        let progress = Progress::new();
         let popped = Arc::new(AtomicUsize::new(0));
         let consumer = {
             let ring = Arc::clone(&ring);
             let popped = Arc::clone(&popped);
+            let progress = progress.clone();
             thread::spawn(move || {
                 let mut last = [None::<usize>; 2];
-                pop_until_closed(&*ring, Mode::Spin, |item: common::Tracked| {
+                pop_until_closed(&*ring, Mode::Spin, &progress, |item: common::Tracked| {
                     item.check();
                     let p = item.id / per_producer;
                     assert!(last[p] < Some(item.id), "producer {p} out of order");
@@ -548,7 +572,7 @@ fn concurrent_force_push_and_pop_lose_and_duplicate_nothing() {
         let left = ring.len();
         assert!(left <= cap);
         ring.close();
-        join_within(consumer, HANG, "consumer");
+        join_consumer(consumer, &progress);
         // Every item was either evicted, popped, or still inside at close (then popped too).
         assert_eq!(
             evicted + popped.load(Ordering::Relaxed),
@@ -605,12 +629,14 @@ fn zero_sized_items_are_counted() {
 fn unit_items_through<C: Chan<()>>(chan: C, mode: Mode) {
     let per_producer = scaled(100_000);
     let chan = Arc::new(chan);
+    let progress = Progress::new();
     let mut consumers: Vec<_> = (0..2)
         .map(|_| {
             let chan = Arc::clone(&chan);
+            let progress = progress.clone();
             thread::spawn(move || {
                 let mut n = 0usize;
-                pop_until_closed(&*chan, mode, |()| n += 1);
+                pop_until_closed(&*chan, mode, &progress, |()| n += 1);
                 n
             })
         })
@@ -621,11 +647,11 @@ fn unit_items_through<C: Chan<()>>(chan: C, mode: Mode) {
             thread::spawn(move || push_all(&*chan, mode, std::iter::repeat(()).take(per_producer)))
         })
         .collect();
-    join_producers(producers, &mut consumers, HANG);
+    join_producers(producers, &mut consumers, &progress);
     chan.close();
     let total: usize = consumers
         .into_iter()
-        .map(|h| join_within(h, HANG, "consumer"))
+        .map(|h| join_consumer(h, &progress))
         .sum();
     assert_eq!(total, 2 * per_producer);
 }
@@ -660,13 +686,15 @@ fn check_page(bytes: &[u8; PAGE]) -> u64 {
 fn pages_through<C: Chan<[u8; PAGE]>>(chan: C, mode: Mode) {
     let per_producer = scaled(20_000);
     let chan = Arc::new(chan);
+    let progress = Progress::new();
     let mut consumers: Vec<_> = (0..2)
         .map(|_| {
             let chan = Arc::clone(&chan);
+            let progress = progress.clone();
             thread::spawn(move || {
                 let mut got = Vec::new();
                 let mut last = [None::<u64>; 2];
-                pop_until_closed(&*chan, mode, |bytes: [u8; PAGE]| {
+                pop_until_closed(&*chan, mode, &progress, |bytes: [u8; PAGE]| {
                     let t = check_page(&bytes);
                     let p = (t >> 32) as usize;
                     assert!(last[p] < Some(t), "producer {p} out of order");
@@ -685,11 +713,11 @@ fn pages_through<C: Chan<[u8; PAGE]>>(chan: C, mode: Mode) {
             })
         })
         .collect();
-    join_producers(producers, &mut consumers, HANG);
+    join_producers(producers, &mut consumers, &progress);
     chan.close();
     let mut all: Vec<u64> = consumers
         .into_iter()
-        .flat_map(|h| join_within(h, HANG, "consumer"))
+        .flat_map(|h| join_consumer(h, &progress))
         .collect();
     all.sort_unstable();
     let want: Vec<u64> = (0..2)
@@ -715,13 +743,16 @@ fn boxed_four_kib_items_are_freed() {
     let n = scaled(20_000);
     let tracker = Tracker::new(n);
     let q = Arc::new(Queue::new());
+    let progress = Progress::new();
     let consumer = {
         let q = Arc::clone(&q);
+        let progress = progress.clone();
         thread::spawn(move || {
             let mut next = 0;
             pop_until_closed(
                 &*q,
                 Mode::Blocking,
+                &progress,
                 |(bytes, item): (Box<[u8; PAGE]>, _)| {
                     let t = check_page(&bytes);
                     let item: common::Tracked = item;
@@ -738,6 +769,6 @@ fn boxed_four_kib_items_are_freed() {
             .unwrap();
     }
     q.close();
-    assert_eq!(join_within(consumer, HANG, "consumer"), n);
+    assert_eq!(join_consumer(consumer, &progress), n);
     tracker.assert_all_dropped();
 }

@@ -3,6 +3,7 @@
 //! Each test binary compiles this module separately and uses only part of it.
 #![allow(dead_code)]
 
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -25,9 +26,48 @@ pub fn join_within<T>(handle: JoinHandle<T>, limit: Duration, what: &str) -> T {
         );
         std::thread::sleep(Duration::from_millis(1));
     }
-    match handle.join() {
-        Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
+    join_now(handle)
+}
+
+/// How long a stress test may go without moving a single item before it counts as hung.
+///
+/// The watchdogs below time stalls, not whole runs: on an overloaded machine a hand-over through a
+/// one-slot ring can take a scheduler tick, so a healthy run may be slow, but it never stops.
+pub const STALL: Duration = Duration::from_secs(60);
+
+/// Items popped so far by one test's consumers: what the watchdogs watch.
+#[derive(Clone, Default)]
+pub struct Progress(Arc<CachePadded<AtomicUsize>>);
+
+impl Progress {
+    /// Items a consumer pops between two reports, so that consumers do not all write the shared
+    /// counter on every pop (which would change the interleavings the test is after).
+    pub const STEP: usize = 64;
+
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reports `items` more popped.
+    pub fn add(&self, items: usize) {
+        // Relaxed: a watchdog only needs to see the count move eventually.
+        self.0.fetch_add(items, Ordering::Relaxed);
+    }
+
+    /// Returns once `done()` holds, failing the test if no item moved for `STALL` first.
+    fn watch(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let (mut seen, mut since) = (self.0.load(Ordering::Relaxed), Instant::now());
+        while !done() {
+            let now = self.0.load(Ordering::Relaxed);
+            if now != seen {
+                (seen, since) = (now, Instant::now());
+            }
+            assert!(
+                since.elapsed() < STALL,
+                "{what}: no item moved for {STALL:?} (lost wakeup?)"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 }
 
@@ -39,10 +79,9 @@ pub fn join_within<T>(handle: JoinHandle<T>, limit: Duration, what: &str) -> T {
 pub fn join_producers<P, C>(
     producers: Vec<JoinHandle<P>>,
     consumers: &mut Vec<JoinHandle<C>>,
-    limit: Duration,
+    progress: &Progress,
 ) -> Vec<P> {
-    let start = Instant::now();
-    while !producers.iter().all(|p| p.is_finished()) {
+    progress.watch("producers", || {
         if let Some(i) = consumers.iter().position(|c| c.is_finished()) {
             let early = consumers.swap_remove(i);
             match early.join() {
@@ -50,19 +89,22 @@ pub fn join_producers<P, C>(
                 Ok(_) => panic!("a consumer finished before the producers"),
             }
         }
-        assert!(
-            start.elapsed() < limit,
-            "producers still running after {limit:?} (lost wakeup?)"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    producers
-        .into_iter()
-        .map(|p| {
-            p.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-        .collect()
+        producers.iter().all(|p| p.is_finished())
+    });
+    producers.into_iter().map(join_now).collect()
+}
+
+/// Joins a consumer that is draining a closed structure, failing the test if it stalls.
+pub fn join_consumer<T>(handle: JoinHandle<T>, progress: &Progress) -> T {
+    progress.watch("consumer", || handle.is_finished());
+    join_now(handle)
+}
+
+/// Joins a finished thread, passing its panic on.
+fn join_now<T>(handle: JoinHandle<T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Records which tracked items were created and dropped.
