@@ -296,8 +296,8 @@ fn run_tagged<C: Chan<u64>>(
 
 /// Release-mode items per test for the unbounded queue and the large ring; the small rings hand
 /// over one or two items at a time and get fewer.
-const BIG: usize = 240_000;
-const SMALL: usize = 60_000;
+const BIG: usize = 2_000_000;
+const SMALL: usize = 250_000;
 
 macro_rules! tagged_tests {
     ($($name:ident: $make:expr, $total:expr, $p:expr, $c:expr, $mode:ident;)*) => {$(
