@@ -24,6 +24,15 @@ def test_absurd_maxsize() -> None:
         lfq.BytesQueue(2**50)
 
 
+def test_maxsize_is_fixed() -> None:
+    """The ring is sized at construction; assigning maxsize fails instead of being ignored."""
+    for q in (lfq.Queue(3), lfq.Queue(), lfq.BytesQueue(3)):
+        before = q.maxsize
+        with pytest.raises(AttributeError):
+            q.maxsize = 2
+        assert q.maxsize == before
+
+
 @pytest.mark.parametrize("timeout", ["soon", [1], complex(1, 1)])
 def test_bad_timeout_type(timeout) -> None:
     q = lfq.Queue(1)
