@@ -901,6 +901,8 @@ impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
         // Exclusive access: no operation is in flight, so every claimed slot has been written,
         // every position before the head has been read, and the head segment holds the head.
+        // Relaxed loads throughout: `&mut self` means every other thread's accesses happened
+        // before this drop (the handover of ownership synchronised them).
         let end = tail_position(self.tail.index.load(Ordering::Relaxed));
         let mut position = self.head.position.load(Ordering::Relaxed);
         let mut segment = self.head.segment.load(Ordering::Relaxed);

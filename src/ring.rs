@@ -558,6 +558,8 @@ impl<T> Ring<T> {
     /// [`PushError::Closed`] with the item if the ring is closed.
     pub fn force_push(&self, item: T) -> Result<Option<T>, PushError<T>> {
         let backoff = Backoff::new();
+        // Relaxed, here and in the retry below: the stamp load carries the synchronisation and
+        // the CAS validates the tail, as in `push`.
         let mut tail = self.tail.load(Ordering::Relaxed);
         let position = loop {
             if tail & CLOSED != 0 {
