@@ -812,7 +812,7 @@ impl<T> Queue<T> {
     }
 
     fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopError> {
-        let attempt = || match self.pop() {
+        let attempt = |_| match self.pop() {
             Err(PopError::Empty) => None,
             other => Some(other),
         };

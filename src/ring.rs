@@ -637,7 +637,7 @@ impl<T> Ring<T> {
 
     fn push_until(&self, item: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
         let mut pending = Some(item);
-        let attempt = || match self.push_once(pending.take().expect("item pending"), true) {
+        let attempt = |exact| match self.push_once(pending.take().expect("item pending"), exact) {
             Err(PushError::Full(item)) => {
                 pending = Some(item);
                 None
@@ -664,7 +664,7 @@ impl<T> Ring<T> {
     }
 
     fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopError> {
-        let attempt = || match self.pop_once(true) {
+        let attempt = |exact| match self.pop_once(exact) {
             Err(PopError::Empty) => None,
             other => Some(other),
         };

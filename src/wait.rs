@@ -20,14 +20,19 @@ use std::time::{Duration, Instant};
 
 /// Tries `attempt` through a short, bounded spin (most waits end within it, and spinning is
 /// far cheaper than a sleep and a wake), then sleeps on `waiters` between tries until `deadline`.
+///
+/// `attempt(exact)`: with `exact` false (the spin) it may report "not yet" from its own side of
+/// the queue alone, as the non-blocking calls do, so a spinning thread does not keep pulling the
+/// other side's index cache line away from the thread that is about to make progress; with
+/// `exact` true (before each sleep) it must decide as `Waiters::wait_until` requires.
 pub(crate) fn spin_then_wait<R>(
     waiters: &Waiters,
     deadline: Option<Instant>,
-    mut attempt: impl FnMut() -> Option<R>,
+    mut attempt: impl FnMut(bool) -> Option<R>,
 ) -> Option<R> {
     let backoff = Backoff::new();
     loop {
-        if let Some(outcome) = attempt() {
+        if let Some(outcome) = attempt(false) {
             return Some(outcome);
         }
         if backoff.is_completed() || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -35,7 +40,7 @@ pub(crate) fn spin_then_wait<R>(
         }
         backoff.snooze();
     }
-    waiters.wait_until(deadline, attempt)
+    waiters.wait_until(deadline, || attempt(true))
 }
 
 /// `spin_then_wait` for waits that only watch the queue (`wait_nonempty`, `wait_not_full`):
@@ -45,9 +50,9 @@ pub(crate) fn spin_then_wait<R>(
 pub(crate) fn watch<E>(
     waiters: &Waiters,
     deadline: Option<Instant>,
-    attempt: impl FnMut() -> Option<Result<(), E>>,
+    mut attempt: impl FnMut() -> Option<Result<(), E>>,
 ) -> Option<Result<(), E>> {
-    let outcome = spin_then_wait(waiters, deadline, attempt);
+    let outcome = spin_then_wait(waiters, deadline, |_| attempt());
     if matches!(outcome, Some(Ok(()))) {
         waiters.notify(1);
     }
