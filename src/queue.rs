@@ -546,38 +546,49 @@ impl<T> Queue<T> {
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
         let guard = epoch::pin();
-        // Fast path: the head segment holds the head, whose slot is ready, and the claim
-        // succeeds at the first try. Acquire loads: as in `pop_batch`.
-        let head = self.head.position.load(Ordering::Acquire);
-        let segment = self.head.segment.load(Ordering::Acquire);
-        // SAFETY: we are pinned and `segment` was reachable after we pinned (module comment).
-        let offset = head.wrapping_sub(unsafe { (*segment).start });
-        if offset < SEGMENT_LEN {
-            // SAFETY: as above; `offset` is in bounds.
-            let slot = unsafe { &(*segment).slots[offset] };
-            // Acquire: pairs with the producer's Release store of `ready`. SeqCst CAS: as in
-            // `pop_batch`.
-            if slot.ready.load(Ordering::Acquire)
-                && self
-                    .head
-                    .position
-                    .compare_exchange(head, head + 1, Ordering::SeqCst, Ordering::Relaxed)
-                    .is_ok()
-            {
-                // SAFETY: the position is ours and was seen ready; the segment is alive while
-                // we are pinned.
-                let item = slot
-                    .value
-                    .with(|value| unsafe { ptr::read(value).assume_init() });
-                if offset + 1 == SEGMENT_LEN {
-                    self.retire(head + 1, &guard);
-                }
-                return Ok(item);
-            }
+        if let Some(item) = self.pop_ready(&guard) {
+            return Ok(item);
         }
         let mut popped = None;
         self.pop_pinned(1, 1, &guard, |_, item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
+    }
+
+    /// Pops the head item if its slot is ready and the first claim succeeds; `None` otherwise,
+    /// having read nothing of the producers' side. `pop`'s fast path, and the whole attempt of a
+    /// spinning `pop_until`.
+    #[inline(always)]
+    fn pop_ready(&self, guard: &Guard) -> Option<T> {
+        // Acquire loads: as in `pop_pinned`.
+        let head = self.head.position.load(Ordering::Acquire);
+        let segment = self.head.segment.load(Ordering::Acquire);
+        // SAFETY: we are pinned and `segment` was reachable after we pinned (module comment).
+        let offset = head.wrapping_sub(unsafe { (*segment).start });
+        if offset >= SEGMENT_LEN {
+            return None;
+        }
+        // SAFETY: as above; `offset` is in bounds.
+        let slot = unsafe { &(*segment).slots[offset] };
+        // Acquire: pairs with the producer's Release store of `ready`. SeqCst CAS: as in
+        // `pop_pinned`.
+        if !slot.ready.load(Ordering::Acquire)
+            || self
+                .head
+                .position
+                .compare_exchange(head, head + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        // SAFETY: the position is ours and was seen ready; the segment is alive while we are
+        // pinned.
+        let item = slot
+            .value
+            .with(|value| unsafe { ptr::read(value).assume_init() });
+        if offset + 1 == SEGMENT_LEN {
+            self.retire(head + 1, guard);
+        }
+        Some(item)
     }
 
     /// Pops up to `max` items into `out`, in order, with one epoch pin and one claim for the
@@ -812,9 +823,16 @@ impl<T> Queue<T> {
     }
 
     fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopError> {
-        let attempt = |_| match self.pop() {
-            Err(PopError::Empty) => None,
-            other => Some(other),
+        // Spinning, a try that finds the head slot not ready gives up without reading the tail
+        // index (which producers keep writing); the try before each sleep is a full `pop`.
+        let attempt = |exact: bool| {
+            if !exact {
+                return self.pop_ready(&epoch::pin()).map(Ok);
+            }
+            match self.pop() {
+                Err(PopError::Empty) => None,
+                other => Some(other),
+            }
         };
         crate::wait::spin_then_wait(&self.readers, deadline, attempt)
             .unwrap_or(Err(PopError::Timeout))
