@@ -11,7 +11,6 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
 use crossbeam_queue::{ArrayQueue, SegQueue};
-use std::time::Duration;
 
 const RING_CAPACITY: u64 = 1024;
 
@@ -58,10 +57,7 @@ fn batches(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::criterion_config();
     targets = batches
 }
 criterion_main!(benches);

@@ -12,7 +12,6 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
 use crossbeam_queue::ArrayQueue;
-use std::time::Duration;
 
 /// One peer in a group; the queue is built once and reused by every iteration.
 fn add<Q: Bounded>(group: &mut BenchmarkGroup<'_, WallTime>, scenario: Scenario, capacity: u64) {
@@ -46,10 +45,7 @@ fn bounded(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::criterion_config();
     targets = bounded
 }
 criterion_main!(benches);

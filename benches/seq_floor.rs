@@ -17,7 +17,6 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
 
 const CAPACITY: usize = 1024;
 
@@ -128,10 +127,7 @@ fn seq_floor(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::criterion_config();
     targets = seq_floor
 }
 criterion_main!(benches);

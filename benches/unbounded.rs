@@ -11,7 +11,6 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
 };
 use crossbeam_queue::SegQueue;
-use std::time::Duration;
 
 /// One peer in a scenario's group; the queue is built once and reused by every iteration.
 fn add<Q: Unbounded>(group: &mut BenchmarkGroup<'_, WallTime>, scenario: Scenario) {
@@ -44,10 +43,7 @@ fn unbounded(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = common::criterion_config();
     targets = unbounded
 }
 criterion_main!(benches);

@@ -26,6 +26,15 @@ pub const ITEMS: u64 = 100_000;
 /// Items per `push_many` / `pop_many` call in the batch scenario.
 pub const BATCH: usize = 64;
 
+/// The criterion settings of every criterion bench: a short warm-up and measurement and 20
+/// samples, enough since each iteration already moves [`ITEMS`] items.
+pub fn criterion_config() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20)
+}
+
 /// The non-blocking surface every queue offers: one try, then the caller decides how to wait.
 pub trait BenchQueue: Send + Sync {
     /// Name shown in criterion's output and in the demo table.
