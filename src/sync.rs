@@ -65,6 +65,12 @@ impl Backoff {
 /// what the sleep/wake handshake in wait.rs relies on; loom does model `SeqCst` fences. Under
 /// loom this fence stands in for the total order that the real `SeqCst` accesses provide; in
 /// normal builds it is nothing.
+///
+/// The fence is stronger than what it stands in for: it also orders the slot stamps and ready
+/// flags around it. So the loom models cannot catch a sleeping thread's last try that decides
+/// from its own slot alone instead of the other side's index; on x86-64 such a try can miss a
+/// push whose stamp store is still in the store buffer. That the try before each sleep is exact
+/// (`spin_then_wait`) rests on review, not on loom.
 #[inline(always)]
 pub(crate) fn seqcst_fence_for_loom() {
     #[cfg(loom)]
