@@ -28,9 +28,9 @@
 //! while a push has claimed a position but not written it, a pop may report `Empty`. Both
 //! windows last a few instructions, and no item is lost or reordered by them.
 //!
-//! The blocking forms decide with the other side's index instead (loaded with `SeqCst`, see
-//! wait.rs), spinning through those short windows, so a sleeper never misses the change it
-//! waits for.
+//! The blocking forms spin with the same slot-only check, then, before each sleep, decide with
+//! the other side's index instead (loaded with `SeqCst`, see wait.rs), spinning through those
+//! short windows, so a sleeper never misses the change it waits for.
 //!
 //! # Published protocol
 //!
