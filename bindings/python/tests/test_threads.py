@@ -19,11 +19,17 @@ CONSUMERS = 4
 PER_PRODUCER = 20_000
 
 
-def _check_delivery(seen_by_consumer: list[list[tuple[int, int]]]) -> None:
-    """Every (producer, seq) exactly once, and each consumer saw each producer in order."""
+def _check_delivery(
+    seen_by_consumer: list[list[tuple[int, int]]],
+    sent: list[tuple[int, int]] | None = None,
+) -> None:
+    """Every (producer, seq) sent exactly once (by default, PER_PRODUCER from each producer), and
+    each consumer saw each producer in order."""
+    if sent is None:
+        sent = [(p, s) for p in range(PRODUCERS) for s in range(PER_PRODUCER)]
     everything = [item for seen in seen_by_consumer for item in seen]
-    assert len(everything) == PRODUCERS * PER_PRODUCER
-    assert sorted(everything) == [(p, s) for p in range(PRODUCERS) for s in range(PER_PRODUCER)]
+    assert len(everything) == len(sent)
+    assert sorted(everything) == sorted(sent)
     for seen in seen_by_consumer:
         last = [-1] * PRODUCERS
         for p, s in seen:
@@ -97,6 +103,59 @@ def test_stress_bytes_queue() -> None:
         return None if data == stop else fmt.unpack(data)
 
     _stress(put, get)
+
+
+@pytest.mark.parametrize("maxsize", [0, 64])
+def test_shutdown_amid_traffic_loses_nothing(maxsize: int) -> None:
+    """shutdown() while 4 producers and 4 consumers run: every thread ends, and each item whose
+    put returned is got exactly once (consumers drain what was queued, then get ShutDown)."""
+    q = lfq.Queue(maxsize)
+    put_done: list[list[int]] = [[] for _ in range(PRODUCERS)]
+    seen_by_consumer: list[list[tuple[int, int]]] = [[] for _ in range(CONSUMERS)]
+    started = threading.Barrier(PRODUCERS + CONSUMERS + 1)
+
+    def producer(p: int) -> Callable[[], None]:
+        def run() -> None:
+            started.wait()
+            for s in range(10 * PER_PRODUCER):
+                try:
+                    q.put((p, s), timeout=10)
+                except lfq.ShutDown:
+                    return
+                put_done[p].append(s)
+
+        return run
+
+    def consumer(c: int) -> Callable[[], None]:
+        def run() -> None:
+            started.wait()
+            while True:
+                try:
+                    seen_by_consumer[c].append(q.get(timeout=10))
+                except lfq.ShutDown:
+                    return
+
+        return run
+
+    def shut_down() -> None:
+        started.wait()
+        deadline = time.monotonic() + 10
+        while not all(put_done) and time.monotonic() < deadline:
+            time.sleep(0.001)  # until every producer is under way
+        time.sleep(0.02)
+        q.shutdown()
+
+    run_threads(
+        [
+            shut_down,
+            *[producer(p) for p in range(PRODUCERS)],
+            *[consumer(c) for c in range(CONSUMERS)],
+        ]
+    )
+    assert all(put_done), "a producer put nothing before the shutdown"
+    assert any(len(done) < 10 * PER_PRODUCER for done in put_done), "shut down after the traffic"
+    _check_delivery(seen_by_consumer, [(p, s) for p in range(PRODUCERS) for s in put_done[p]])
+    assert q.empty()
 
 
 def test_stress_batches() -> None:
