@@ -384,6 +384,92 @@ fn mixed_modes_on_one_ring() {
     assert!(all == want, "items lost or duplicated");
 }
 
+/// `close` while 4 producers and 4 consumers run, with items queued: each item whose push
+/// succeeded is popped exactly once and in its producer's order, each push that `close` refused
+/// hands back its own item, and every thread ends.
+fn close_amid_traffic<C: Chan<u64>>(chan: C, mode: Mode) {
+    let chan = Arc::new(chan);
+    let progress = Progress::new();
+    let mut consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let chan = Arc::clone(&chan);
+            let progress = progress.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                pop_until_closed(&*chan, mode, &progress, |v: u64| got.push(v));
+                got
+            })
+        })
+        .collect();
+    let producers: Vec<_> = (0..4)
+        .map(|p| {
+            let chan = Arc::clone(&chan);
+            thread::spawn(move || {
+                let mut pushed = 0;
+                loop {
+                    let item = tag(p, pushed);
+                    let outcome = match mode {
+                        Mode::Blocking => chan.push_blocking(item),
+                        _ => chan.push(item),
+                    };
+                    match outcome {
+                        Ok(()) => pushed += 1,
+                        Err(PushError::Full(_)) => thread::yield_now(),
+                        Err(PushError::Closed(back)) => {
+                            assert_eq!(back, item, "a refused push handed back another item");
+                            return pushed;
+                        }
+                        Err(e) => panic!("push: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    progress.wait_for(scaled(200_000));
+    // A last burst right before the close, so that items are still queued when it lands (the
+    // consumers may otherwise keep the structure empty): as many as go in without waiting.
+    let burst = (0..10_000)
+        .take_while(|&s| chan.push(tag(4, s)).is_ok())
+        .count();
+    assert!(chan.close());
+    let mut pushed: Vec<usize> = producers
+        .into_iter()
+        .map(|h| join_within(h, HANG, "producer after close"))
+        .collect();
+    pushed.push(burst);
+    let mut seen_by_consumer: Vec<Vec<u64>> = Vec::new();
+    while let Some(h) = consumers.pop() {
+        seen_by_consumer.push(join_consumer(h, &progress));
+    }
+    for seen in &seen_by_consumer {
+        let mut last = [None::<u64>; 5];
+        for &v in seen {
+            let p = (v >> 32) as usize;
+            assert!(
+                last[p] < Some(v),
+                "producer {p}: {v:#x} popped after {:?}",
+                last[p]
+            );
+            last[p] = Some(v);
+        }
+    }
+    let mut all: Vec<u64> = seen_by_consumer.into_iter().flatten().collect();
+    all.sort_unstable();
+    let want: Vec<u64> = (0..pushed.len())
+        .flat_map(|p| (0..pushed[p]).map(move |s| tag(p, s)))
+        .collect();
+    assert!(all == want, "items lost or duplicated across the close");
+}
+
+#[test]
+fn close_amid_traffic_loses_nothing() {
+    for mode in [Mode::Spin, Mode::Blocking] {
+        close_amid_traffic(Queue::new(), mode);
+        close_amid_traffic(Ring::new(1), mode);
+        close_amid_traffic(Ring::new(1024), mode);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Drop accounting
 

@@ -54,6 +54,13 @@ impl Progress {
         self.0.fetch_add(items, Ordering::Relaxed);
     }
 
+    /// Returns once at least `items` have been reported, failing the test on a stall.
+    pub fn wait_for(&self, items: usize) {
+        self.watch("waiting for traffic", || {
+            self.0.load(Ordering::Relaxed) >= items
+        });
+    }
+
     /// Returns once `done()` holds, failing the test if no item moved for `STALL` first.
     fn watch(&self, what: &str, mut done: impl FnMut() -> bool) {
         let (mut seen, mut since) = (self.0.load(Ordering::Relaxed), Instant::now());
