@@ -9,7 +9,7 @@ use common::{join_consumer, join_producers, join_within, Progress, Tracker};
 use lfq::{PopError, PushError, Queue, Ring};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 /// Every `force_push` producer finishes well inside this (it never waits); a hang fails the test
@@ -233,6 +233,27 @@ fn pop_until_closed<C: Chan<T>, T>(
     }
 }
 
+/// Spawns one consumer per mode; each pops until the structure is closed and returns what it
+/// got, in the order it got it.
+fn spawn_collectors<C: Chan<T>, T: Send + 'static>(
+    chan: &Arc<C>,
+    modes: &[Mode],
+    progress: &Progress,
+) -> Vec<JoinHandle<Vec<T>>> {
+    modes
+        .iter()
+        .map(|&mode| {
+            let chan = Arc::clone(chan);
+            let progress = progress.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                pop_until_closed(&*chan, mode, &progress, |item| got.push(item));
+                got
+            })
+        })
+        .collect()
+}
+
 fn tag(producer: usize, seq: usize) -> u64 {
     ((producer as u64) << 32) | seq as u64
 }
@@ -350,18 +371,7 @@ fn mixed_modes_on_one_ring() {
     let ring = Arc::new(Ring::new(4));
     let progress = Progress::new();
     let modes = [Mode::Spin, Mode::Blocking, Mode::Batch, Mode::Timed];
-    let mut consumers: Vec<_> = modes
-        .iter()
-        .map(|&mode| {
-            let ring = Arc::clone(&ring);
-            let progress = progress.clone();
-            thread::spawn(move || {
-                let mut got = Vec::new();
-                pop_until_closed(&*ring, mode, &progress, |v: u64| got.push(v));
-                got
-            })
-        })
-        .collect();
+    let mut consumers = spawn_collectors(&ring, &modes, &progress);
     let producers: Vec<_> = modes
         .iter()
         .enumerate()
@@ -390,17 +400,7 @@ fn mixed_modes_on_one_ring() {
 fn close_amid_traffic<C: Chan<u64>>(chan: C, mode: Mode) {
     let chan = Arc::new(chan);
     let progress = Progress::new();
-    let mut consumers: Vec<_> = (0..4)
-        .map(|_| {
-            let chan = Arc::clone(&chan);
-            let progress = progress.clone();
-            thread::spawn(move || {
-                let mut got = Vec::new();
-                pop_until_closed(&*chan, mode, &progress, |v: u64| got.push(v));
-                got
-            })
-        })
-        .collect();
+    let mut consumers = spawn_collectors(&chan, &[mode; 4], &progress);
     let producers: Vec<_> = (0..4)
         .map(|p| {
             let chan = Arc::clone(&chan);

@@ -7,6 +7,60 @@ import (
 	"time"
 )
 
+// stressMessage is producer p's message number seq: both numbers, then padding that varies the
+// size around the C message's inline limit.
+func stressMessage(p, seq int) []byte {
+	msg := make([]byte, 8+seq%80)
+	binary.LittleEndian.PutUint32(msg, uint32(p))
+	binary.LittleEndian.PutUint32(msg[4:], uint32(seq))
+	return msg
+}
+
+// receiveUntilClosed takes messages from q until it is closed, one at a time when c is even and
+// in batches otherwise, checks that each producer's messages arrive in the order sent, and hands
+// each message's producer and number to record.
+func receiveUntilClosed(t *testing.T, q *Queue, c, producers int, record func(p, seq int)) {
+	last := make([]int, producers)
+	for i := range last {
+		last[i] = -1
+	}
+	dst := make([][]byte, 5)
+	for {
+		var got [][]byte
+		if c%2 == 0 {
+			msg, err := q.Recv()
+			if err == ErrClosed {
+				return
+			}
+			if err != nil {
+				t.Errorf("Recv: %v", err)
+				return
+			}
+			got = [][]byte{msg}
+		} else {
+			n, err := q.RecvBatch(dst)
+			if err == ErrClosed {
+				return
+			}
+			if err != nil {
+				t.Errorf("RecvBatch: %v", err)
+				return
+			}
+			got = dst[:n]
+		}
+		for _, msg := range got {
+			p := int(binary.LittleEndian.Uint32(msg))
+			seq := int(binary.LittleEndian.Uint32(msg[4:]))
+			if seq <= last[p] {
+				t.Errorf("consumer %d: producer %d seq %d after %d", c, p, seq, last[p])
+				return
+			}
+			last[p] = seq
+			record(p, seq)
+		}
+	}
+}
+
 // TestStressExactlyOnceInOrder runs producers and consumers that mix single and batched calls on
 // a small ring (so both sides block often) and on an unbounded queue. Every message must arrive
 // exactly once, and each consumer must see each producer's messages in the order sent.
@@ -34,10 +88,7 @@ func TestStressExactlyOnceInOrder(t *testing.T) {
 					defer pwg.Done()
 					batch := make([][]byte, 0, 8)
 					for seq := 0; seq < perProducer; seq++ {
-						// The padding varies the size around the C message's inline limit.
-						msg := make([]byte, 8+seq%80)
-						binary.LittleEndian.PutUint32(msg, uint32(p))
-						binary.LittleEndian.PutUint32(msg[4:], uint32(seq))
+						msg := stressMessage(p, seq)
 						if p%2 == 0 {
 							if err := q.Send(msg); err != nil {
 								t.Errorf("Send: %v", err)
@@ -60,53 +111,11 @@ func TestStressExactlyOnceInOrder(t *testing.T) {
 				cwg.Add(1)
 				go func(c int) {
 					defer cwg.Done()
-					last := make([]int, producers)
-					for i := range last {
-						last[i] = -1
-					}
-					check := func(msg []byte) bool {
-						p := int(binary.LittleEndian.Uint32(msg))
-						seq := int(binary.LittleEndian.Uint32(msg[4:]))
-						if seq <= last[p] {
-							t.Errorf("consumer %d: producer %d seq %d after %d", c, p, seq, last[p])
-							return false
-						}
-						last[p] = seq
+					receiveUntilClosed(t, q, c, producers, func(p, seq int) {
 						mu.Lock()
 						counts[p][seq]++
 						mu.Unlock()
-						return true
-					}
-					dst := make([][]byte, 5)
-					for {
-						if c%2 == 0 {
-							msg, err := q.Recv()
-							if err == ErrClosed {
-								return
-							}
-							if err != nil {
-								t.Errorf("Recv: %v", err)
-								return
-							}
-							if !check(msg) {
-								return
-							}
-							continue
-						}
-						n, err := q.RecvBatch(dst)
-						if err == ErrClosed {
-							return
-						}
-						if err != nil {
-							t.Errorf("RecvBatch: %v", err)
-							return
-						}
-						for _, m := range dst[:n] {
-							if !check(m) {
-								return
-							}
-						}
-					}
+					})
 				}(c)
 			}
 			within(t, 60*time.Second, "producers", pwg.Wait)
@@ -149,15 +158,9 @@ func TestCloseAmidTrafficLosesNothing(t *testing.T) {
 			pwg.Add(1)
 			go func(p int) {
 				defer pwg.Done()
-				message := func(seq int) []byte {
-					msg := make([]byte, 8+seq%80)
-					binary.LittleEndian.PutUint32(msg, uint32(p))
-					binary.LittleEndian.PutUint32(msg[4:], uint32(seq))
-					return msg
-				}
 				for sent[p] < perProducer {
 					if p%2 == 0 {
-						if err := q.Send(message(sent[p])); err != nil {
+						if err := q.Send(stressMessage(p, sent[p])); err != nil {
 							if err != ErrClosed {
 								t.Errorf("Send: %v", err)
 							}
@@ -168,7 +171,7 @@ func TestCloseAmidTrafficLosesNothing(t *testing.T) {
 					}
 					batch := make([][]byte, 0, 8)
 					for seq := sent[p]; seq < perProducer && len(batch) < cap(batch); seq++ {
-						batch = append(batch, message(seq))
+						batch = append(batch, stressMessage(p, seq))
 					}
 					n, err := q.SendBatch(batch)
 					sent[p] += n
@@ -185,47 +188,12 @@ func TestCloseAmidTrafficLosesNothing(t *testing.T) {
 			cwg.Add(1)
 			go func(c int) {
 				defer cwg.Done()
-				last := make([]int, producers)
-				for i := range last {
-					last[i] = -1
-				}
-				dst := make([][]byte, 5)
-				for {
-					var got [][]byte
-					if c%2 == 0 {
-						msg, err := q.Recv()
-						if err == ErrClosed {
-							return
-						}
-						if err != nil {
-							t.Errorf("Recv: %v", err)
-							return
-						}
-						got = [][]byte{msg}
-					} else {
-						n, err := q.RecvBatch(dst)
-						if err == ErrClosed {
-							return
-						}
-						if err != nil {
-							t.Errorf("RecvBatch: %v", err)
-							return
-						}
-						got = dst[:n]
-					}
+				receiveUntilClosed(t, q, c, producers, func(p, seq int) {
 					mu.Lock()
-					for _, msg := range got {
-						p := int(binary.LittleEndian.Uint32(msg))
-						seq := int(binary.LittleEndian.Uint32(msg[4:]))
-						if seq <= last[p] {
-							t.Errorf("consumer %d: producer %d seq %d after %d", c, p, seq, last[p])
-						}
-						last[p] = seq
-						counts[p][seq]++
-						received++
-					}
+					counts[p][seq]++
+					received++
 					mu.Unlock()
-				}
+				})
 			}(c)
 		}
 		within(t, 60*time.Second, "traffic", func() {
