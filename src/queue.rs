@@ -48,10 +48,10 @@
 
 use crate::scan;
 use crate::sync::Backoff;
-use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{pin, AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::Waiters;
 use crate::{PopError, PushError};
-use crossbeam_epoch::{self as epoch, Guard};
+use crossbeam_epoch::Guard;
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
@@ -360,9 +360,28 @@ impl<T> Queue<T> {
     /// Fails only with [`PushError::Closed`], handing the item back.
     #[inline(always)]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
-        // Fast path: a slot that is not its segment's last, claimed at the first try. Acquire:
-        // pairs with the Release index updates in `claim`, so the segment pointer read next is
-        // at least as new as this index.
+        let Err(item) = self.push_fast(item) else {
+            return Ok(());
+        };
+        match self.claim(1) {
+            Ok((segment, offset, _)) => {
+                // SAFETY: `claim` gave this thread the unwritten slot `offset` in `segment`; the
+                // segment stays allocated until that slot has been written and read.
+                unsafe { Self::write(segment, offset, || item) };
+                self.readers.notify(1);
+                Ok(())
+            }
+            Err(()) => Err(PushError::Closed(item)),
+        }
+    }
+
+    /// The common case of a push: a slot that is not its segment's last, claimed at the first
+    /// try. Otherwise the item comes back and nothing changed. No panic path: the C layer calls
+    /// this outside `catch_unwind`.
+    #[inline(always)]
+    pub(crate) fn push_fast(&self, item: T) -> Result<(), T> {
+        // Acquire: pairs with the Release index updates in `claim`, so the segment pointer read
+        // next is at least as new as this index.
         let index = self.tail.index.load(Ordering::Acquire);
         let offset = (index >> SHIFT) % LAP;
         if index & CLOSED == 0 && offset + 1 < SEGMENT_LEN {
@@ -387,16 +406,7 @@ impl<T> Queue<T> {
                 return Ok(());
             }
         }
-        match self.claim(1) {
-            Ok((segment, offset, _)) => {
-                // SAFETY: `claim` gave this thread the unwritten slot `offset` in `segment`; the
-                // segment stays allocated until that slot has been written and read.
-                unsafe { Self::write(segment, offset, || item) };
-                self.readers.notify(1);
-                Ok(())
-            }
-            Err(()) => Err(PushError::Closed(item)),
-        }
+        Err(item)
     }
 
     /// Pushes items from the front of `items`, in order, paying the shared costs once per
@@ -545,13 +555,22 @@ impl<T> Queue<T> {
     /// the queue is closed.
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
-        let guard = epoch::pin();
+        let guard = pin();
         if let Some(item) = self.pop_ready(&guard) {
             return Ok(item);
         }
         let mut popped = None;
         self.pop_pinned(1, 1, &guard, |_, item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
+    }
+
+    /// The common case of a pop: [`pop_ready`](Self::pop_ready) under a pin of its own. No
+    /// panic path in release builds, for the C layer as `push_fast`: pinning panics only if a
+    /// thread nests `usize::MAX` guards, and retiring a segment at most allocates, which aborts
+    /// on failure.
+    #[inline(always)]
+    pub(crate) fn pop_fast(&self) -> Option<T> {
+        self.pop_ready(&pin())
     }
 
     /// Pops the head item if its slot is ready and the first claim succeeds; `None` otherwise,
@@ -612,7 +631,7 @@ impl<T> Queue<T> {
         if max == 0 {
             return Ok(0);
         }
-        self.pop_pinned(min.clamp(1, max), max, &epoch::pin(), sink)
+        self.pop_pinned(min.clamp(1, max), max, &pin(), sink)
     }
 
     /// `pop_batch` for a caller that is already pinned; `1 <= min <= max`.
@@ -827,7 +846,7 @@ impl<T> Queue<T> {
         // index (which producers keep writing); the try before each sleep is a full `pop`.
         let attempt = |exact: bool| {
             if !exact {
-                return self.pop_ready(&epoch::pin()).map(Ok);
+                return self.pop_ready(&pin()).map(Ok);
             }
             match self.pop() {
                 Err(PopError::Empty) => None,

@@ -226,14 +226,25 @@ impl<T> Ring<T> {
     /// [`PushError::Closed`].
     #[inline(always)]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
-        // Fast path: the slot at the tail awaits this position and the claim succeeds at once.
+        self.push_fast(item)
+            .or_else(|item| self.push_once(item, false))
+    }
+
+    /// The common case of a push: the slot at the tail awaits this position and the first claim
+    /// succeeds. Otherwise the item comes back and nothing changed. No panic path (the C layer
+    /// calls this outside `catch_unwind`).
+    #[inline(always)]
+    pub(crate) fn push_fast(&self, item: T) -> Result<(), T> {
         // Relaxed: the stamp, read with Acquire, carries the synchronisation; the CAS validates.
         let tail = self.tail.load(Ordering::Relaxed);
         let position = tail >> SHIFT;
+        let Some(slot) = self.slots.get(position & (self.one_lap - 1)) else {
+            return Err(item);
+        };
         // Acquire: pairs with the consumer's Release stamp store (its read of the old value is
         // done). SeqCst CAS: the index update waiters are ordered against (wait.rs).
         if tail & CLOSED == 0
-            && self.slot(position).stamp.load(Ordering::Acquire) == position
+            && slot.stamp.load(Ordering::Acquire) == position
             && self
                 .tail
                 .compare_exchange(
@@ -245,11 +256,11 @@ impl<T> Ring<T> {
                 .is_ok()
         {
             // SAFETY: the CAS made `position` ours and its stamp said the slot is empty for it.
-            unsafe { Self::fill(self.slot(position), position, || item) };
+            unsafe { Self::fill(slot, position, || item) };
             self.readers.notify(1);
             return Ok(());
         }
-        self.push_once(item, false)
+        Err(item)
     }
 
     /// Builds the item `make` returns in `slot`, the slot of `position`, and publishes it to the
@@ -421,10 +432,17 @@ impl<T> Ring<T> {
     /// empty).
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
-        // Fast path: the slot at the head holds this position's item and the claim succeeds at
-        // once. Relaxed head load and Acquire stamp load: as in `push`, mirrored.
+        self.pop_fast().map_or_else(|| self.pop_once(false), Ok)
+    }
+
+    /// The common case of a pop: the slot at the head holds this position's item and the first
+    /// claim succeeds; `None` otherwise, having changed nothing. No panic path, as `push_fast`.
+    #[inline(always)]
+    pub(crate) fn pop_fast(&self) -> Option<T> {
+        // Relaxed head load and Acquire stamp load: as in `push_fast`, mirrored.
         let head = self.head.load(Ordering::Relaxed);
-        if self.slot(head).stamp.load(Ordering::Acquire) == head.wrapping_add(1)
+        let slot = self.slots.get(head & (self.one_lap - 1))?;
+        if slot.stamp.load(Ordering::Acquire) == head.wrapping_add(1)
             && self
                 .head
                 .compare_exchange(
@@ -436,11 +454,11 @@ impl<T> Ring<T> {
                 .is_ok()
         {
             // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
-            let item = unsafe { Self::take(self.slot(head), head, self.one_lap, |item| item) };
+            let item = unsafe { Self::take(slot, head, self.one_lap, |item| item) };
             self.writers.notify(1);
-            return Ok(item);
+            return Some(item);
         }
-        self.pop_once(false)
+        None
     }
 
     #[inline(never)]

@@ -76,3 +76,24 @@ pub(crate) fn seqcst_fence_for_loom() {
     #[cfg(loom)]
     loom::sync::atomic::fence(Ordering::SeqCst);
 }
+
+/// Pins the current thread in crossbeam-epoch's default collector, as `epoch::pin` does, through
+/// a participant handle of this crate's own per thread. `epoch::pin` reaches its handle through a
+/// function that stays out of line in liblfq.so; this one inlines, which saves every C-layer pop
+/// a call and the register saves around it. Under loom, and while this thread's thread-locals are
+/// being destroyed, it is `epoch::pin` itself.
+#[inline(always)]
+pub(crate) fn pin() -> crossbeam_epoch::Guard {
+    #[cfg(not(loom))]
+    {
+        std::thread_local! {
+            static HANDLE: crossbeam_epoch::LocalHandle =
+                crossbeam_epoch::default_collector().register();
+        }
+        HANDLE
+            .try_with(|handle| handle.pin())
+            .unwrap_or_else(|_| crossbeam_epoch::pin())
+    }
+    #[cfg(loom)]
+    crossbeam_epoch::pin()
+}

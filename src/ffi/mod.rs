@@ -3,7 +3,9 @@
 //! This layer is deliberately thin: it checks arguments, picks the engine instance behind the
 //! handle, maps engine results to [`lfq_status`] codes and hands ownership across the boundary.
 //! Every entry point runs its body under `catch_unwind`, so a Rust panic (a bug in lfq) turns
-//! into `LFQ_ERR_INTERNAL` instead of unwinding into C.
+//! into `LFQ_ERR_INTERNAL` instead of unwinding into C. The one exception is the fast path of
+//! lfq_push and lfq_pop (pointer.rs), which calls only engine code written to have no panic path
+//! and hands everything else to a body under `catch_unwind`.
 //!
 //! The doc comments on the `pub` items here are copied into the header, so they are written for
 //! C programmers.

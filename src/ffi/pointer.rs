@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
 use super::{handle, lfq_queue, run, run_counted, Engine};
+use crate::Queue;
 
 /// A C pointer travelling through the queue. lfq never dereferences it; what it points to is
 /// owned by the C program, which decides how threads share it.
@@ -80,6 +81,35 @@ pub unsafe extern "C" fn lfq_push(
     item: *mut c_void,
     timeout_ns: i64,
 ) -> lfq_status {
+    // The fast path: the engine's first-try push, which has no panic path and so runs outside
+    // `catch_unwind`. A call that needs more (an error status, a full ring, a wait) starts over
+    // in `push_slow`. With everything else out of line, the common call needs no stack frame and
+    // almost no register saves (BENCHMARKS.md, run I).
+    // SAFETY: forwarded caller contract.
+    let pushed = match unsafe { handle(q) }.map(|q| &q.engine) {
+        Ok(Engine::PointerQueue(e)) => e.push_fast(Item(item)).is_ok(),
+        Ok(Engine::PointerRing(e)) => e.push_fast(Item(item)).is_ok(),
+        _ => false,
+    };
+    if pushed {
+        return LFQ_OK;
+    }
+    // SAFETY: forwarded caller contract.
+    unsafe { push_slow(q, item, timeout_ns) }
+}
+
+/// lfq_push past its fast path: every check and status, the waiting, and `catch_unwind`.
+/// `extern "C"`, which cannot unwind, so that the entry points reach it by a plain jump: with a
+/// Rust callee they would keep a frame for the abort-on-unwind guard around the call.
+///
+/// # Safety
+/// As for lfq_push.
+#[inline(never)]
+unsafe extern "C" fn push_slow(
+    q: *mut lfq_queue,
+    item: *mut c_void,
+    timeout_ns: i64,
+) -> lfq_status {
     run(|| {
         // SAFETY: forwarded caller contract.
         let q = unsafe { handle(q) }?;
@@ -101,6 +131,57 @@ pub unsafe extern "C" fn lfq_push(
 /// `q` must be NULL or a live handle; `item_out` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn lfq_pop(
+    q: *mut lfq_queue,
+    item_out: *mut *mut c_void,
+    timeout_ns: i64,
+) -> lfq_status {
+    // The fast path, as in lfq_push.
+    // SAFETY: forwarded caller contract.
+    let popped = match unsafe { handle(q) }.map(|q| &q.engine) {
+        _ if item_out.is_null() => None,
+        // SAFETY: forwarded caller contract; `item_out` is not NULL.
+        Ok(Engine::PointerQueue(e)) => return unsafe { queue_pop(e, q, item_out, timeout_ns) },
+        Ok(Engine::PointerRing(e)) => e.pop_fast(),
+        _ => None,
+    };
+    if let Some(Item(item)) = popped {
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { item_out.write(item) };
+        return LFQ_OK;
+    }
+    // SAFETY: forwarded caller contract.
+    unsafe { pop_slow(q, item_out, timeout_ns) }
+}
+
+/// lfq_pop's fast path on an unbounded queue. Its pin looks up a thread-local (a call, with
+/// registers saved around it); out of line, so that a ring's pop does not pay for that.
+///
+/// # Safety
+/// As for lfq_pop, with `item_out` not NULL and `e` the engine of `q`.
+#[inline(never)]
+unsafe extern "C" fn queue_pop(
+    e: &Queue<Item>,
+    q: *mut lfq_queue,
+    item_out: *mut *mut c_void,
+    timeout_ns: i64,
+) -> lfq_status {
+    match e.pop_fast() {
+        Some(Item(item)) => {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { item_out.write(item) };
+            LFQ_OK
+        }
+        // SAFETY: forwarded caller contract.
+        None => unsafe { pop_slow(q, item_out, timeout_ns) },
+    }
+}
+
+/// lfq_pop past its fast path, as `push_slow`.
+///
+/// # Safety
+/// As for lfq_pop.
+#[inline(never)]
+unsafe extern "C" fn pop_slow(
     q: *mut lfq_queue,
     item_out: *mut *mut c_void,
     timeout_ns: i64,

@@ -835,20 +835,22 @@ static void test_null_out_pointers(void) {
     CHECK_STATUS(lfq_ring_new(4, NULL, NULL), LFQ_ERR_INVALID_ARGUMENT);
 
     lfq_queue *q = NULL;
-    CHECK_OK(lfq_ring_new(4, NULL, &q));
-    CHECK_OK(lfq_push(q, item(1), 0));
     size_t count = 99;
-    CHECK_STATUS(lfq_pop(q, NULL, -1), LFQ_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(lfq_pop_bulk(q, NULL, 1, &count, -1), LFQ_ERR_INVALID_ARGUMENT);
-    CHECK_SIZE(count, 0);
-    CHECK_STATUS(lfq_pop_burst(q, NULL, 1, &count, -1), LFQ_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(lfq_push_bulk(q, NULL, 1, &count, 0), LFQ_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(lfq_push_burst(q, NULL, 1, &count, 0), LFQ_ERR_INVALID_ARGUMENT);
-    CHECK_SIZE(lfq_len(q), 1); /* the item survived every refused call */
-    void *got = NULL;
-    CHECK_OK(lfq_pop(q, &got, 0));
-    CHECK(got == item(1));
-    lfq_destroy(q);
+    for (int ring = 0; ring <= 1; ring++) {
+        CHECK_OK(ring ? lfq_ring_new(4, NULL, &q) : lfq_queue_new(NULL, &q));
+        CHECK_OK(lfq_push(q, item(1), 0));
+        CHECK_STATUS(lfq_pop(q, NULL, -1), LFQ_ERR_INVALID_ARGUMENT);
+        CHECK_STATUS(lfq_pop_bulk(q, NULL, 1, &count, -1), LFQ_ERR_INVALID_ARGUMENT);
+        CHECK_SIZE(count, 0);
+        CHECK_STATUS(lfq_pop_burst(q, NULL, 1, &count, -1), LFQ_ERR_INVALID_ARGUMENT);
+        CHECK_STATUS(lfq_push_bulk(q, NULL, 1, &count, 0), LFQ_ERR_INVALID_ARGUMENT);
+        CHECK_STATUS(lfq_push_burst(q, NULL, 1, &count, 0), LFQ_ERR_INVALID_ARGUMENT);
+        CHECK_SIZE(lfq_len(q), 1); /* the item survived every refused call */
+        void *got = NULL;
+        CHECK_OK(lfq_pop(q, &got, 0));
+        CHECK(got == item(1));
+        lfq_destroy(q);
+    }
 
     lfq_options o = bytes_options(0);
     CHECK_OK(lfq_queue_new(&o, &q));
