@@ -303,6 +303,10 @@ pub(crate) fn pop_error(err: PopError) -> lfq_status {
 /// One case breaks all-or-nothing: an unbounded queue claims a segment at a time, so a close
 /// that lands between two claims of a bulk push stops it part way. The items already queued
 /// cannot be taken back, so the failure reports how many there are.
+///
+/// The first attempt is inlined into the caller, so a batch that goes through at once pays no
+/// further call; waiting and retrying is `push_retry`.
+#[inline(always)]
 pub(crate) fn push_until<T, B>(
     backend: &B,
     count: usize,
@@ -317,33 +321,57 @@ where
         // Could never fit, so waiting would never end.
         return Err(LFQ_ERR_INVALID_ARGUMENT.into());
     }
-    let mut deadline: Option<Deadline> = None;
+    match push_outcome(backend.push_from(min, count, &mut make), min) {
+        Some(result) => result,
+        None => push_retry(backend, count, min, timeout, make),
+    }
+}
+
+/// What a push attempt means for `push_until`: its result, or `None` for full (wait and retry).
+#[inline(always)]
+fn push_outcome(
+    attempt: Result<usize, PushError<()>>,
+    min: usize,
+) -> Option<Result<usize, BatchError>> {
+    match attempt {
+        Ok(n) if n >= min => Some(Ok(n)),
+        Ok(n) => Some(Err(BatchError {
+            status: LFQ_CLOSED,
+            moved: n,
+        })),
+        Err(PushError::Closed(())) => Some(Err(LFQ_CLOSED.into())),
+        Err(PushError::Full(()) | PushError::Timeout(())) => None,
+    }
+}
+
+/// `push_until` after a first attempt found no room.
+#[inline(never)]
+fn push_retry<T, B>(
+    backend: &B,
+    count: usize,
+    min: usize,
+    timeout: Timeout,
+    mut make: impl FnMut(usize) -> T,
+) -> Result<usize, BatchError>
+where
+    B: Backend<T>,
+{
+    let deadline = Deadline::start(timeout);
     let mut backoff = Backoff::new();
     loop {
-        match backend.push_from(min, count, &mut make) {
-            Ok(n) if n >= min => return Ok(n),
-            Ok(n) => {
-                return Err(BatchError {
-                    status: LFQ_CLOSED,
-                    moved: n,
-                })
-            }
-            Err(PushError::Closed(())) => return Err(LFQ_CLOSED.into()),
-            Err(PushError::Full(()) | PushError::Timeout(())) => {}
-        }
-        let remaining = deadline
-            .get_or_insert_with(|| Deadline::start(timeout))
-            .remaining()
-            .ok_or(timeout.push_expired())?;
+        let remaining = deadline.remaining().ok_or(timeout.push_expired())?;
         if min > 1 {
             // A closed queue fails the next attempt with Closed.
             backoff.snooze(remaining);
-            continue;
+        } else {
+            match backend.wait_writable(remaining) {
+                Ok(()) => {}
+                Err(PushError::Closed(())) => return Err(LFQ_CLOSED.into()),
+                Err(PushError::Full(()) | PushError::Timeout(())) => return Err(LFQ_TIMEOUT.into()),
+            }
         }
-        match backend.wait_writable(remaining) {
-            Ok(()) => {}
-            Err(PushError::Closed(())) => return Err(LFQ_CLOSED.into()),
-            Err(PushError::Full(()) | PushError::Timeout(())) => return Err(LFQ_TIMEOUT.into()),
+        if let Some(result) = push_outcome(backend.push_from(min, count, &mut make), min) {
+            return result;
         }
     }
 }
@@ -351,6 +379,9 @@ where
 /// Pops between `min` and `max` items into `sink(index in the batch, item)`, retrying until
 /// `timeout` passes. A closed queue holding fewer than `min` items gives LFQ_CLOSED: no more
 /// can arrive, and the rest can be drained with `min == 1`.
+///
+/// The first attempt is inlined, as in `push_until`; waiting and retrying is `pop_retry`.
+#[inline(always)]
 pub(crate) fn pop_until<T, B>(
     backend: &B,
     min: usize,
@@ -364,35 +395,57 @@ where
     if min > backend.batch_limit() {
         return Err(LFQ_ERR_INVALID_ARGUMENT);
     }
-    let mut deadline: Option<Deadline> = None;
+    match pop_outcome(backend.pop_batch(min, max, &mut sink)) {
+        Some(result) => result,
+        None => pop_retry(backend, min, max, timeout, sink),
+    }
+}
+
+/// What a pop attempt means for `pop_until`: its result, or `None` for empty (wait and retry).
+#[inline(always)]
+fn pop_outcome(attempt: Result<usize, PopError>) -> Option<Result<usize, lfq_status>> {
+    match attempt {
+        Ok(n) => Some(Ok(n)),
+        Err(PopError::Closed) => Some(Err(LFQ_CLOSED)),
+        Err(PopError::Empty | PopError::Timeout) => None,
+    }
+}
+
+/// `pop_until` after a first attempt found too few items.
+#[inline(never)]
+fn pop_retry<T, B>(
+    backend: &B,
+    min: usize,
+    max: usize,
+    timeout: Timeout,
+    mut sink: impl FnMut(usize, T),
+) -> Result<usize, lfq_status>
+where
+    B: Backend<T>,
+{
+    let deadline = Deadline::start(timeout);
     let mut backoff = Backoff::new();
     loop {
-        match backend.pop_batch(min, max, &mut sink) {
-            Ok(n) => return Ok(n),
-            Err(PopError::Closed) => return Err(LFQ_CLOSED),
-            Err(PopError::Empty | PopError::Timeout) => {}
-        }
         if backend.closed() {
             // Pushes that finished before the close may have landed after the failed attempt;
             // one more attempt after seeing the close is conclusive, since the queue can only
             // shrink from here.
-            return match backend.pop_batch(min, max, &mut sink) {
-                Ok(n) => Ok(n),
-                Err(_) => Err(LFQ_CLOSED),
-            };
+            return backend
+                .pop_batch(min, max, &mut sink)
+                .map_err(|_| LFQ_CLOSED);
         }
-        let remaining = deadline
-            .get_or_insert_with(|| Deadline::start(timeout))
-            .remaining()
-            .ok_or(timeout.pop_expired())?;
+        let remaining = deadline.remaining().ok_or(timeout.pop_expired())?;
         if min > 1 {
             backoff.snooze(remaining);
-            continue;
+        } else {
+            match backend.wait_readable(remaining) {
+                // Closed: the next round sees it and makes the final attempt.
+                Ok(()) | Err(PopError::Closed) => {}
+                Err(PopError::Empty | PopError::Timeout) => return Err(LFQ_TIMEOUT),
+            }
         }
-        match backend.wait_readable(remaining) {
-            // Closed: the next round sees it and makes the final attempt.
-            Ok(()) | Err(PopError::Closed) => {}
-            Err(PopError::Empty | PopError::Timeout) => return Err(LFQ_TIMEOUT),
+        if let Some(result) = pop_outcome(backend.pop_batch(min, max, &mut sink)) {
+            return result;
         }
     }
 }

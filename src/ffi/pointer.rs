@@ -206,6 +206,9 @@ unsafe extern "C" fn pop_slow(
 ///
 /// # Safety
 /// As for those functions.
+// Inlined into each entry point, as is push_until's first attempt: a batch that goes through at
+// once makes one call, into the engine.
+#[inline(always)]
 unsafe fn push_array(
     q: *mut lfq_queue,
     items: *const *mut c_void,
@@ -236,6 +239,8 @@ unsafe fn push_array(
 ///
 /// # Safety
 /// As for those functions.
+// Inlined, as push_array.
+#[inline(always)]
 unsafe fn pop_array(
     q: *mut lfq_queue,
     items: *mut *mut c_void,
