@@ -3,10 +3,12 @@
  *
  * The scenarios mirror benches/common/mod.rs step by step (examples/c_api_baseline.rs runs them
  * on the Rust side): pointer items, 100000 per run; "seq" pushes then pops on one thread (the
- * whole run for the unbounded queue, 1024 at a time for the ring); "spsc" and "2P2C" run producer
- * and consumer threads that try once and, when that fails, spin 16 times and then yield, exactly
- * like the Rust benches. Threaded runs are timed on both sides from the first worker's start to
- * the last worker's end, each worker reading the clock itself (see finish()).
+ * whole run for the unbounded queue, a ring's capacity at a time for a ring); "spsc", "2P2C" and
+ * "4P4C" run producer and consumer threads that try once and, when that fails, spin 16 times and
+ * then yield, exactly like the Rust benches. Threaded runs are timed on both sides from the first
+ * worker's start to the last worker's end, each worker reading the clock itself (see finish()).
+ * The round trips are the latency bench's ping-pong: two threads, pinned to two CPUs, pass a
+ * counter back and forth through two fresh queues; a run reports its median round trip.
  *
  * Rounds alternate the Rust process and the C side (order swapped each round); in each round each
  * side reports the best of RUNS runs after a warm-up (the run least disturbed by other processes
@@ -14,7 +16,7 @@
  *
  * Usage: bench_lfq PATH-TO-c_api_baseline
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* CPU affinity, for the round trips */
 
 #include <pthread.h>
 #include <sched.h>
@@ -26,7 +28,17 @@
 
 #include <lfq.h>
 
-enum { ITEMS = 100000, BATCH = 64, RING_CAPACITY = 1024, RUNS = 5, ROUNDS = 7, SPIN_TRIES = 16 };
+enum {
+    ITEMS = 100000,
+    BATCH = 64,
+    RING_CAPACITY = 1024,
+    LARGE_RING_CAPACITY = 65536,
+    ROUND_TRIPS = 20000,
+    ROUND_TRIP_WARMUP = 2000, /* round trips run and thrown away first, as in the Rust bench */
+    RUNS = 5,
+    ROUNDS = 7,
+    SPIN_TRIES = 16
+};
 
 static double now_ns(void) {
     struct timespec ts;
@@ -180,6 +192,81 @@ static double threads(lfq_queue *q, unsigned producers, unsigned consumers, uint
     return elapsed / (double)n;
 }
 
+/* ---- round trips ----------------------------------------------------------------------- */
+
+/* Pins the calling thread to the k-th CPU this process may use (round robin), as the Rust benches
+ * do, unless LFQ_BENCH_PIN=0. */
+static void pin_nth(int k) {
+    const char *pin = getenv("LFQ_BENCH_PIN");
+    cpu_set_t allowed, one;
+    if ((pin != NULL && strcmp(pin, "0") == 0) || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return;
+    int count = CPU_COUNT(&allowed), seen = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &allowed) && seen++ == k % count) {
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+            return;
+        }
+    }
+}
+
+typedef struct echo_arg {
+    lfq_queue *there, *back;
+} echo_arg;
+
+/* The far side of a round trip: pops each item from `there` and pushes it to `back`. */
+static void *echo(void *p) {
+    echo_arg *a = p;
+    unsigned failed = 0;
+    pin_nth(1);
+    for (int i = 0; i < ROUND_TRIP_WARMUP + ROUND_TRIPS; i++) {
+        void *item;
+        while (lfq_pop(a->there, &item, 0) != LFQ_OK) backoff_wait(&failed);
+        failed = 0;
+        while (lfq_push(a->back, item, 0) != LFQ_OK) backoff_wait(&failed);
+        failed = 0;
+    }
+    return NULL;
+}
+
+static int by_value(const void *a, const void *b);
+
+/* ping_pong: the median round trip in ns through two fresh rings (or unbounded queues). */
+static double round_trip(int ring) {
+    static double samples[ROUND_TRIPS];
+    echo_arg a;
+    int made = ring ? lfq_ring_new(RING_CAPACITY, NULL, &a.there) == LFQ_OK &&
+                          lfq_ring_new(RING_CAPACITY, NULL, &a.back) == LFQ_OK
+                    : lfq_queue_new(NULL, &a.there) == LFQ_OK && lfq_queue_new(NULL, &a.back) == LFQ_OK;
+    if (!made) fail("cannot create queues");
+    cpu_set_t saved;
+    if (pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0) fail("affinity");
+    pthread_t t;
+    if (pthread_create(&t, NULL, echo, &a) != 0) fail("pthread_create");
+    pin_nth(0);
+    unsigned failed = 0;
+    double before = now_ns();
+    for (int i = 0; i < ROUND_TRIP_WARMUP + ROUND_TRIPS; i++) {
+        void *echoed;
+        while (lfq_push(a.there, (void *)(uintptr_t)i, 0) != LFQ_OK) backoff_wait(&failed);
+        failed = 0;
+        while (lfq_pop(a.back, &echoed, 0) != LFQ_OK) backoff_wait(&failed);
+        failed = 0;
+        if ((uintptr_t)echoed != (uintptr_t)i) fail("echoed the wrong item");
+        double after = now_ns();
+        if (i >= ROUND_TRIP_WARMUP) samples[i - ROUND_TRIP_WARMUP] = after - before;
+        before = after;
+    }
+    pthread_join(t, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    lfq_destroy(a.there);
+    lfq_destroy(a.back);
+    qsort(samples, ROUND_TRIPS, sizeof samples[0], by_value);
+    return samples[ROUND_TRIPS / 2]; /* percentile(0.5) in benches/common: rank round((n - 1) / 2) */
+}
+
 /* ---- the table -------------------------------------------------------------------------- */
 
 enum {
@@ -187,28 +274,46 @@ enum {
     QUEUE_SEQ_BULK,
     RING_SEQ,
     RING_SEQ_BULK,
+    LARGE_RING_SEQ,
     QUEUE_SPSC,
     QUEUE_2P2C,
+    QUEUE_4P4C,
     RING_SPSC,
     RING_2P2C,
+    LARGE_RING_SPSC,
+    LARGE_RING_2P2C,
+    QUEUE_ROUND_TRIP,
+    RING_ROUND_TRIP,
     SCENARIOS
 };
 
 static const char *const names[SCENARIOS] = {
-    "Queue seq",       "Queue seq bulk-64", "Ring(1024) seq",  "Ring(1024) seq bulk-64",
-    "Queue spsc",      "Queue 2P2C",        "Ring(1024) spsc", "Ring(1024) 2P2C",
+    "Queue seq",        "Queue seq bulk-64",    "Ring(1024) seq",       "Ring(1024) seq bulk-64",
+    "Ring(65536) seq",  "Queue spsc",           "Queue 2P2C",           "Queue 4P4C",
+    "Ring(1024) spsc",  "Ring(1024) 2P2C",      "Ring(65536) spsc",     "Ring(65536) 2P2C",
+    "Queue round trip p50", "Ring(1024) round trip p50",
 };
 
-static double run_c(int scenario, lfq_queue *queue, lfq_queue *ring) {
+typedef struct handles {
+    lfq_queue *queue, *ring, *large_ring;
+} handles;
+
+static double run_c(int scenario, const handles *h) {
     switch (scenario) {
-    case QUEUE_SEQ: return seq(queue, ITEMS, ITEMS);
-    case QUEUE_SEQ_BULK: return seq_bulk(queue, ITEMS, ITEMS, BATCH);
-    case RING_SEQ: return seq(ring, ITEMS, RING_CAPACITY);
-    case RING_SEQ_BULK: return seq_bulk(ring, ITEMS, RING_CAPACITY, BATCH);
-    case QUEUE_SPSC: return threads(queue, 1, 1, ITEMS);
-    case QUEUE_2P2C: return threads(queue, 2, 2, ITEMS);
-    case RING_SPSC: return threads(ring, 1, 1, ITEMS);
-    default: return threads(ring, 2, 2, ITEMS);
+    case QUEUE_SEQ: return seq(h->queue, ITEMS, ITEMS);
+    case QUEUE_SEQ_BULK: return seq_bulk(h->queue, ITEMS, ITEMS, BATCH);
+    case RING_SEQ: return seq(h->ring, ITEMS, RING_CAPACITY);
+    case RING_SEQ_BULK: return seq_bulk(h->ring, ITEMS, RING_CAPACITY, BATCH);
+    case LARGE_RING_SEQ: return seq(h->large_ring, ITEMS, LARGE_RING_CAPACITY);
+    case QUEUE_SPSC: return threads(h->queue, 1, 1, ITEMS);
+    case QUEUE_2P2C: return threads(h->queue, 2, 2, ITEMS);
+    case QUEUE_4P4C: return threads(h->queue, 4, 4, ITEMS);
+    case RING_SPSC: return threads(h->ring, 1, 1, ITEMS);
+    case RING_2P2C: return threads(h->ring, 2, 2, ITEMS);
+    case LARGE_RING_SPSC: return threads(h->large_ring, 1, 1, ITEMS);
+    case LARGE_RING_2P2C: return threads(h->large_ring, 2, 2, ITEMS);
+    case QUEUE_ROUND_TRIP: return round_trip(0);
+    default: return round_trip(1);
     }
 }
 
@@ -225,19 +330,21 @@ static double median(double *v, size_t n) {
 /* One round of the C side: the best of RUNS runs of each scenario after a warm-up, on queues
  * reused across runs as the Rust benches do. */
 static void c_round(double out[SCENARIOS]) {
-    lfq_queue *queue = NULL, *ring = NULL;
-    if (lfq_queue_new(NULL, &queue) != LFQ_OK || lfq_ring_new(RING_CAPACITY, NULL, &ring) != LFQ_OK)
+    handles h;
+    if (lfq_queue_new(NULL, &h.queue) != LFQ_OK || lfq_ring_new(RING_CAPACITY, NULL, &h.ring) != LFQ_OK ||
+        lfq_ring_new(LARGE_RING_CAPACITY, NULL, &h.large_ring) != LFQ_OK)
         fail("cannot create queues");
     for (int s = 0; s < SCENARIOS; s++) {
-        run_c(s, queue, ring);
-        out[s] = run_c(s, queue, ring);
+        run_c(s, &h);
+        out[s] = run_c(s, &h);
         for (int i = 1; i < RUNS; i++) {
-            double v = run_c(s, queue, ring);
+            double v = run_c(s, &h);
             if (v < out[s]) out[s] = v;
         }
     }
-    lfq_destroy(queue);
-    lfq_destroy(ring);
+    lfq_destroy(h.queue);
+    lfq_destroy(h.ring);
+    lfq_destroy(h.large_ring);
 }
 
 /* One round of the Rust side: runs the baseline program and reads its lines. */
@@ -284,13 +391,14 @@ int main(int argc, char **argv) {
 
     printf("lfq %s, pointer items, %d items per run; median of %d rounds of the best of %d runs\n\n",
            lfq_version(), ITEMS, ROUNDS, RUNS);
-    printf("%-24s %14s %14s %9s\n", "scenario", "C API ns/item", "Rust ns/item", "C / Rust");
+    printf("%-26s %14s %14s %9s\n", "scenario", "C API ns/item", "Rust ns/item", "C / Rust");
     double med_c[SCENARIOS];
     for (int s = 0; s < SCENARIOS; s++) {
         med_c[s] = median(c[s], ROUNDS);
         double r = median(rust[s], ROUNDS);
-        printf("%-24s %14.2f %14.2f %8.2fx\n", names[s], med_c[s], r, med_c[s] / r);
+        printf("%-26s %14.2f %14.2f %8.2fx\n", names[s], med_c[s], r, med_c[s] / r);
     }
+    printf("(round trip rows: ns per round trip, not per item)\n");
     printf("\nbulk-64 vs single calls through the C API (throughput ratio, > 1 = bulk faster):\n");
     printf("%-24s %8.2fx\n", "Queue seq", med_c[QUEUE_SEQ] / med_c[QUEUE_SEQ_BULK]);
     printf("%-24s %8.2fx\n", "Ring(1024) seq", med_c[RING_SEQ] / med_c[RING_SEQ_BULK]);
