@@ -63,6 +63,16 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
+/// Why a first try ([`Ring::push_fast`], [`Ring::pop_fast`]) did not go through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Missed {
+    /// The slot alone shows the ring full (push) or empty (pop), and not closed: what the
+    /// non-blocking call reports.
+    FullOrEmpty,
+    /// Anything else (a lost race, a slot mid-operation, a closed ring): the full path decides.
+    Undecided,
+}
+
 /// A bounded multi-producer multi-consumer FIFO queue holding at most `capacity` items.
 ///
 /// Besides the non-blocking [`push`](Self::push) and [`pop`](Self::pop), it can wait for room or
@@ -226,41 +236,60 @@ impl<T> Ring<T> {
     /// [`PushError::Closed`].
     #[inline(always)]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
-        self.push_fast(item)
-            .or_else(|item| self.push_once(item, false))
+        match self.push_fast(item) {
+            Ok(()) => Ok(()),
+            Err((item, Missed::FullOrEmpty)) => Err(PushError::Full(item)),
+            Err((item, Missed::Undecided)) => self.push_once(item, false),
+        }
     }
 
-    /// The common case of a push: the slot at the tail awaits this position and the first claim
-    /// succeeds. Otherwise the item comes back and nothing changed. No panic path (the C layer
-    /// calls this outside `catch_unwind`).
+    /// The common cases of a push, decided from the slot at the tail alone: it awaits this
+    /// position and the first claim succeeds, or it still holds last lap's item (full). Otherwise
+    /// the item comes back with [`Missed::Undecided`] and nothing changed. No panic path (the C
+    /// layer calls this outside `catch_unwind`).
     #[inline(always)]
-    pub(crate) fn push_fast(&self, item: T) -> Result<(), T> {
+    pub(crate) fn push_fast(&self, item: T) -> Result<(), (T, Missed)> {
         // Relaxed: the stamp, read with Acquire, carries the synchronisation; the CAS validates.
         let tail = self.tail.load(Ordering::Relaxed);
         let position = tail >> SHIFT;
         let Some(slot) = self.slots.get(position & (self.one_lap - 1)) else {
-            return Err(item);
+            return Err((item, Missed::Undecided));
         };
+        if tail & CLOSED != 0 {
+            return Err((item, Missed::Undecided));
+        }
         // Acquire: pairs with the consumer's Release stamp store (its read of the old value is
         // done). SeqCst CAS: the index update waiters are ordered against (wait.rs).
-        if tail & CLOSED == 0
-            && slot.stamp.load(Ordering::Acquire) == position
-            && self
-                .tail
-                .compare_exchange(
-                    tail,
-                    self.advance(position, 1) << SHIFT,
-                    Ordering::SeqCst,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-        {
-            // SAFETY: the CAS made `position` ours and its stamp said the slot is empty for it.
-            unsafe { Self::fill(slot, position, || item) };
-            self.readers.notify(1);
-            return Ok(());
+        let stamp = slot.stamp.load(Ordering::Acquire);
+        if stamp != position {
+            // Last lap's item, not yet popped: what `push_batch_with` reports as full when not
+            // exact.
+            let full = stamp == position.wrapping_add(1).wrapping_sub(self.one_lap);
+            return Err((
+                item,
+                if full {
+                    Missed::FullOrEmpty
+                } else {
+                    Missed::Undecided
+                },
+            ));
         }
-        Err(item)
+        if self
+            .tail
+            .compare_exchange(
+                tail,
+                self.advance(position, 1) << SHIFT,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            return Err((item, Missed::Undecided));
+        }
+        // SAFETY: the CAS made `position` ours and its stamp said the slot is empty for it.
+        unsafe { Self::fill(slot, position, || item) };
+        self.readers.notify(1);
+        Ok(())
     }
 
     /// Builds the item `make` returns in `slot`, the slot of `position`, and publishes it to the
@@ -432,33 +461,51 @@ impl<T> Ring<T> {
     /// empty).
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
-        self.pop_fast().map_or_else(|| self.pop_once(false), Ok)
+        match self.pop_fast() {
+            Ok(item) => Ok(item),
+            Err(Missed::FullOrEmpty) => Err(PopError::Empty),
+            Err(Missed::Undecided) => self.pop_once(false),
+        }
     }
 
-    /// The common case of a pop: the slot at the head holds this position's item and the first
-    /// claim succeeds; `None` otherwise, having changed nothing. No panic path, as `push_fast`.
+    /// The common cases of a pop, decided from the slot at the head alone: it holds this
+    /// position's item and the first claim succeeds, or it awaits this lap's push and the ring is
+    /// open (empty). Otherwise [`Missed::Undecided`], having changed nothing. No panic path, as
+    /// `push_fast`.
     #[inline(always)]
-    pub(crate) fn pop_fast(&self) -> Option<T> {
+    pub(crate) fn pop_fast(&self) -> Result<T, Missed> {
         // Relaxed head load and Acquire stamp load: as in `push_fast`, mirrored.
         let head = self.head.load(Ordering::Relaxed);
-        let slot = self.slots.get(head & (self.one_lap - 1))?;
-        if slot.stamp.load(Ordering::Acquire) == head.wrapping_add(1)
-            && self
-                .head
-                .compare_exchange(
-                    head,
-                    self.advance(head, 1),
-                    Ordering::SeqCst,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-        {
-            // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
-            let item = unsafe { Self::take(slot, head, self.one_lap, |item| item) };
-            self.writers.notify(1);
-            return Some(item);
+        let Some(slot) = self.slots.get(head & (self.one_lap - 1)) else {
+            return Err(Missed::Undecided);
+        };
+        let stamp = slot.stamp.load(Ordering::Acquire);
+        if stamp != head.wrapping_add(1) {
+            // Unwritten this lap, and open: what `pop_batch_with` reports as empty when not
+            // exact. Acquire: pairs with the SeqCst store in `close`, as there.
+            let empty = stamp == head && !self.closed.load(Ordering::Acquire);
+            return Err(if empty {
+                Missed::FullOrEmpty
+            } else {
+                Missed::Undecided
+            });
         }
-        None
+        if self
+            .head
+            .compare_exchange(
+                head,
+                self.advance(head, 1),
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            return Err(Missed::Undecided);
+        }
+        // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
+        let item = unsafe { Self::take(slot, head, self.one_lap, |item| item) };
+        self.writers.notify(1);
+        Ok(item)
     }
 
     #[inline(never)]

@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
 use super::{handle, lfq_queue, run, run_counted, Engine};
+use crate::ring::Missed;
 use crate::Queue;
 
 /// A C pointer travelling through the queue. lfq never dereferences it; what it points to is
@@ -82,17 +83,18 @@ pub unsafe extern "C" fn lfq_push(
     timeout_ns: i64,
 ) -> lfq_status {
     // The fast path: the engine's first-try push, which has no panic path and so runs outside
-    // `catch_unwind`. A call that needs more (an error status, a full ring, a wait) starts over
-    // in `push_slow`. With everything else out of line, the common call needs no stack frame and
+    // `catch_unwind`; it also answers a try-once push on a ring whose slot shows it full. A call
+    // that needs more (an error status, a wait, a lost race) starts over in `push_slow`. With everything else out of line, the common call needs no stack frame and
     // almost no register saves (BENCHMARKS.md, run I).
     // SAFETY: forwarded caller contract.
-    let pushed = match unsafe { handle(q) }.map(|q| &q.engine) {
-        Ok(Engine::PointerQueue(e)) => e.push_fast(Item(item)).is_ok(),
-        Ok(Engine::PointerRing(e)) => e.push_fast(Item(item)).is_ok(),
-        _ => false,
-    };
-    if pushed {
-        return LFQ_OK;
+    match unsafe { handle(q) }.map(|q| &q.engine) {
+        Ok(Engine::PointerQueue(e)) if e.push_fast(Item(item)).is_ok() => return LFQ_OK,
+        Ok(Engine::PointerRing(e)) => match e.push_fast(Item(item)) {
+            Ok(()) => return LFQ_OK,
+            Err((_, Missed::FullOrEmpty)) if timeout_ns == 0 => return LFQ_FULL,
+            Err(_) => {}
+        },
+        _ => {}
     }
     // SAFETY: forwarded caller contract.
     unsafe { push_slow(q, item, timeout_ns) }
@@ -141,7 +143,11 @@ pub unsafe extern "C" fn lfq_pop(
         _ if item_out.is_null() => None,
         // SAFETY: forwarded caller contract; `item_out` is not NULL.
         Ok(Engine::PointerQueue(e)) => return unsafe { queue_pop(e, q, item_out, timeout_ns) },
-        Ok(Engine::PointerRing(e)) => e.pop_fast(),
+        Ok(Engine::PointerRing(e)) => match e.pop_fast() {
+            Ok(item) => Some(item),
+            Err(Missed::FullOrEmpty) if timeout_ns == 0 => return LFQ_EMPTY,
+            Err(Missed::Undecided | Missed::FullOrEmpty) => None,
+        },
         _ => None,
     };
     if let Some(Item(item)) = popped {
