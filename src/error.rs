@@ -83,3 +83,13 @@ impl fmt::Display for PopError {
 }
 
 impl Error for PopError {}
+
+/// Why the first try of a push or pop (`push_fast`, `pop_fast`) did not go through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Missed {
+    /// The ring is full (push) or the queue empty (pop), and not closed, judged as the full
+    /// non-blocking call judges it: what that call reports.
+    FullOrEmpty,
+    /// Anything else (a lost race, a slot mid-operation, a closed queue): the full path decides.
+    Undecided,
+}

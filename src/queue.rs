@@ -46,6 +46,7 @@
 //! `SEGMENT_LEN` items, pushes skip the pin, and pops pay one pin in place of the per-slot
 //! read-marking that `SegQueue` needs to know when a block may be freed.
 
+use crate::error::Missed;
 use crate::scan;
 use crate::sync::Backoff;
 use crate::sync::{pin, AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
@@ -556,26 +557,44 @@ impl<T> Queue<T> {
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
         let guard = pin();
-        if let Some(item) = self.pop_ready(&guard) {
-            return Ok(item);
+        match self.pop_first(&guard) {
+            Ok(item) => return Ok(item),
+            Err(Missed::FullOrEmpty) => return Err(PopError::Empty),
+            Err(Missed::Undecided) => {}
         }
         let mut popped = None;
         self.pop_pinned(1, 1, &guard, |_, item| popped = Some(item))?;
         Ok(popped.expect("a successful pop yields one item"))
     }
 
-    /// The common case of a pop: [`pop_ready`](Self::pop_ready) under a pin of its own. No
-    /// panic path in release builds, for the C layer as `push_fast`: pinning panics only if a
-    /// thread nests `usize::MAX` guards, and retiring a segment at most allocates, which aborts
-    /// on failure.
+    /// [`pop_first`](Self::pop_first) under a pin of its own. No panic path in release builds,
+    /// for the C layer as `push_fast`: pinning panics only if a thread nests `usize::MAX` guards,
+    /// and retiring a segment at most allocates, which aborts on failure.
     #[inline(always)]
-    pub(crate) fn pop_fast(&self) -> Option<T> {
-        self.pop_ready(&pin())
+    pub(crate) fn pop_fast(&self) -> Result<T, Missed> {
+        self.pop_first(&pin())
+    }
+
+    /// The common cases of a pop: [`pop_ready`](Self::pop_ready), or else an open queue whose
+    /// tail is at the head (empty). Otherwise [`Missed::Undecided`], having changed nothing.
+    #[inline(always)]
+    fn pop_first(&self, guard: &Guard) -> Result<T, Missed> {
+        if let Some(item) = self.pop_ready(guard) {
+            return Ok(item);
+        }
+        // Acquire: as in `pop_pinned`. SeqCst: as `pop_pinned`'s emptiness check, which this
+        // is, for a head read before the tail (so no newer head can make it wrong).
+        let head = self.head.position.load(Ordering::Acquire);
+        let tail = self.tail.index.load(Ordering::SeqCst);
+        if tail & CLOSED == 0 && tail_position(tail) == head {
+            return Err(Missed::FullOrEmpty);
+        }
+        Err(Missed::Undecided)
     }
 
     /// Pops the head item if its slot is ready and the first claim succeeds; `None` otherwise,
-    /// having read nothing of the producers' side. `pop`'s fast path, and the whole attempt of a
-    /// spinning `pop_until`.
+    /// having read nothing of the producers' side. The first step of `pop_first`, and the whole
+    /// attempt of a spinning `pop_until`.
     #[inline(always)]
     fn pop_ready(&self, guard: &Guard) -> Option<T> {
         // Acquire loads: as in `pop_pinned`.

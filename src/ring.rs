@@ -38,6 +38,7 @@
 //! (`lfq_ring_map`, src/ffi/ring_map.rs; the Go binding does). A change to the stamps, the
 //! position encoding or the slot layout must bump `LFQ_RING_MAP_VERSION` there.
 
+use crate::error::Missed;
 use crate::scan;
 use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, UnsafeCell};
@@ -61,16 +62,6 @@ struct Slot<T> {
     /// Whose turn it is (module comment).
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
-}
-
-/// Why a first try ([`Ring::push_fast`], [`Ring::pop_fast`]) did not go through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Missed {
-    /// The slot alone shows the ring full (push) or empty (pop), and not closed: what the
-    /// non-blocking call reports.
-    FullOrEmpty,
-    /// Anything else (a lost race, a slot mid-operation, a closed ring): the full path decides.
-    Undecided,
 }
 
 /// A bounded multi-producer multi-consumer FIFO queue holding at most `capacity` items.

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
 use super::{handle, lfq_queue, run, run_counted, Engine};
-use crate::ring::Missed;
+use crate::error::Missed;
 use crate::Queue;
 
 /// A C pointer travelling through the queue. lfq never dereferences it; what it points to is
@@ -172,13 +172,16 @@ unsafe extern "C" fn queue_pop(
     timeout_ns: i64,
 ) -> lfq_status {
     match e.pop_fast() {
-        Some(Item(item)) => {
+        Ok(Item(item)) => {
             // SAFETY: non-NULL and writable per the contract.
             unsafe { item_out.write(item) };
             LFQ_OK
         }
+        Err(Missed::FullOrEmpty) if timeout_ns == 0 => LFQ_EMPTY,
         // SAFETY: forwarded caller contract.
-        None => unsafe { pop_slow(q, item_out, timeout_ns) },
+        Err(Missed::Undecided | Missed::FullOrEmpty) => unsafe {
+            pop_slow(q, item_out, timeout_ns)
+        },
     }
 }
 
