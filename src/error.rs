@@ -93,3 +93,15 @@ pub(crate) enum Missed {
     /// Anything else (a lost race, a slot mid-operation, a closed queue): the full path decides.
     Undecided,
 }
+
+impl Missed {
+    /// [`FullOrEmpty`](Missed::FullOrEmpty) when the slot showed it, else
+    /// [`Undecided`](Missed::Undecided).
+    pub(crate) fn full_or_empty_if(shown: bool) -> Missed {
+        if shown {
+            Missed::FullOrEmpty
+        } else {
+            Missed::Undecided
+        }
+    }
+}

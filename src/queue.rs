@@ -586,10 +586,9 @@ impl<T> Queue<T> {
         // is, for a head read before the tail (so no newer head can make it wrong).
         let head = self.head.position.load(Ordering::Acquire);
         let tail = self.tail.index.load(Ordering::SeqCst);
-        if tail & CLOSED == 0 && tail_position(tail) == head {
-            return Err(Missed::FullOrEmpty);
-        }
-        Err(Missed::Undecided)
+        Err(Missed::full_or_empty_if(
+            tail & CLOSED == 0 && tail_position(tail) == head,
+        ))
     }
 
     /// Pops the head item if its slot is ready and the first claim succeeds; `None` otherwise,

@@ -256,14 +256,7 @@ impl<T> Ring<T> {
             // Last lap's item, not yet popped: what `push_batch_with` reports as full when not
             // exact.
             let full = stamp == position.wrapping_add(1).wrapping_sub(self.one_lap);
-            return Err((
-                item,
-                if full {
-                    Missed::FullOrEmpty
-                } else {
-                    Missed::Undecided
-                },
-            ));
+            return Err((item, Missed::full_or_empty_if(full)));
         }
         if self
             .tail
@@ -475,11 +468,7 @@ impl<T> Ring<T> {
             // Unwritten this lap, and open: what `pop_batch_with` reports as empty when not
             // exact. Acquire: pairs with the SeqCst store in `close`, as there.
             let empty = stamp == head && !self.closed.load(Ordering::Acquire);
-            return Err(if empty {
-                Missed::FullOrEmpty
-            } else {
-                Missed::Undecided
-            });
+            return Err(Missed::full_or_empty_if(empty));
         }
         if self
             .head
