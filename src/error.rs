@@ -97,6 +97,7 @@ pub(crate) enum Missed {
 impl Missed {
     /// [`FullOrEmpty`](Missed::FullOrEmpty) when the slot showed it, else
     /// [`Undecided`](Missed::Undecided).
+    #[inline(always)]
     pub(crate) fn full_or_empty_if(shown: bool) -> Missed {
         if shown {
             Missed::FullOrEmpty
