@@ -84,8 +84,9 @@ pub unsafe extern "C" fn lfq_push(
 ) -> lfq_status {
     // The fast path: the engine's first-try push, which has no panic path and so runs outside
     // `catch_unwind`; it also answers a try-once push on a ring whose slot shows it full. A call
-    // that needs more (an error status, a wait, a lost race) starts over in `push_slow`. With everything else out of line, the common call needs no stack frame and
-    // almost no register saves (BENCHMARKS.md, run I).
+    // that needs more (an error status, a wait, a lost race) starts over in `push_slow`. With
+    // everything else out of line, the common call needs no stack frame and almost no register
+    // saves (BENCHMARKS.md, run I).
     // SAFETY: forwarded caller contract.
     match unsafe { handle(q) }.map(|q| &q.engine) {
         Ok(Engine::PointerQueue(e)) if e.push_fast(Item(item)).is_ok() => return LFQ_OK,
