@@ -199,8 +199,8 @@ static double threads(lfq_queue *q, unsigned producers, unsigned consumers, uint
 static void pin_nth(int k) {
     const char *pin = getenv("LFQ_BENCH_PIN");
     cpu_set_t allowed, one;
-    if ((pin != NULL && strcmp(pin, "0") == 0) || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
-        return;
+    if (pin != NULL && strcmp(pin, "0") == 0) return;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
     int count = CPU_COUNT(&allowed), seen = 0;
     for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
         if (CPU_ISSET(cpu, &allowed) && seen++ == k % count) {
@@ -242,7 +242,8 @@ static double round_trip(int ring) {
     echo_arg a;
     int made = ring ? lfq_ring_new(RING_CAPACITY, NULL, &a.there) == LFQ_OK &&
                           lfq_ring_new(RING_CAPACITY, NULL, &a.back) == LFQ_OK
-                    : lfq_queue_new(NULL, &a.there) == LFQ_OK && lfq_queue_new(NULL, &a.back) == LFQ_OK;
+                    : lfq_queue_new(NULL, &a.there) == LFQ_OK &&
+                          lfq_queue_new(NULL, &a.back) == LFQ_OK;
     if (!made) fail("cannot create queues");
     cpu_set_t saved;
     if (pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0) fail("affinity");
@@ -267,7 +268,8 @@ static double round_trip(int ring) {
     lfq_destroy(a.there);
     lfq_destroy(a.back);
     qsort(samples, ROUND_TRIPS, sizeof samples[0], by_value);
-    return samples[ROUND_TRIPS / 2]; /* percentile(0.5) in benches/common: rank round((n - 1) / 2) */
+    /* percentile(0.5) in benches/common: rank round((n - 1) / 2), which is n / 2 */
+    return samples[ROUND_TRIPS / 2];
 }
 
 /* ---- the table -------------------------------------------------------------------------- */
@@ -334,7 +336,8 @@ static double median(double *v, size_t n) {
  * reused across runs as the Rust benches do. */
 static void c_round(double out[SCENARIOS]) {
     handles h;
-    if (lfq_queue_new(NULL, &h.queue) != LFQ_OK || lfq_ring_new(RING_CAPACITY, NULL, &h.ring) != LFQ_OK ||
+    if (lfq_queue_new(NULL, &h.queue) != LFQ_OK ||
+        lfq_ring_new(RING_CAPACITY, NULL, &h.ring) != LFQ_OK ||
         lfq_ring_new(LARGE_RING_CAPACITY, NULL, &h.large_ring) != LFQ_OK)
         fail("cannot create queues");
     for (int s = 0; s < SCENARIOS; s++) {
