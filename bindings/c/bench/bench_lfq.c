@@ -139,14 +139,18 @@ static void finish(threads_run *r, double start, double end, uint64_t sum) {
     pthread_mutex_unlock(&r->lock);
 }
 
+/* The workers copy what they need out of the shared threads_run before they start: it lives on
+ * the main thread's stack, and finish() writes it while other workers still run. */
 static void *producer(void *p) {
     thread_arg *a = p;
     threads_run *r = a->run;
+    lfq_queue *q = r->q;
+    uint64_t first = a->id * r->per_producer, end = first + r->per_producer;
     unsigned failed = 0;
     pthread_barrier_wait(&r->ready);
     double start = now_ns();
-    for (uint64_t item = a->id * r->per_producer; item < (a->id + 1) * r->per_producer; item++) {
-        while (lfq_push(r->q, (void *)(uintptr_t)item, 0) != LFQ_OK) backoff_wait(&failed);
+    for (uint64_t item = first; item < end; item++) {
+        while (lfq_push(q, (void *)(uintptr_t)item, 0) != LFQ_OK) backoff_wait(&failed);
         failed = 0;
     }
     finish(r, start, now_ns(), 0);
@@ -156,13 +160,14 @@ static void *producer(void *p) {
 static void *consumer(void *p) {
     thread_arg *a = p;
     threads_run *r = a->run;
+    lfq_queue *q = r->q;
+    uint64_t count = r->per_consumer, sum = 0;
     unsigned failed = 0;
-    uint64_t sum = 0;
     pthread_barrier_wait(&r->ready);
     double start = now_ns();
-    for (uint64_t i = 0; i < r->per_consumer; i++) {
+    for (uint64_t i = 0; i < count; i++) {
         void *item;
-        while (lfq_pop(r->q, &item, 0) != LFQ_OK) backoff_wait(&failed);
+        while (lfq_pop(q, &item, 0) != LFQ_OK) backoff_wait(&failed);
         failed = 0;
         sum += (uintptr_t)item;
     }
