@@ -197,6 +197,16 @@ static double threads(lfq_queue *q, unsigned producers, unsigned consumers, uint
     return elapsed / (double)n;
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n) {
+    qsort(v, n, sizeof v[0], by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* ---- round trips ----------------------------------------------------------------------- */
 
 /* Pins the calling thread to the k-th CPU this process may use (round robin), as the Rust benches
@@ -238,8 +248,6 @@ static void *echo(void *p) {
     }
     return NULL;
 }
-
-static int by_value(const void *a, const void *b);
 
 /* ping_pong: the median round trip in ns through two fresh rings (or unbounded queues). */
 static double round_trip(int ring) {
@@ -325,16 +333,6 @@ static double run_c(int scenario, const handles *h) {
     case QUEUE_ROUND_TRIP: return round_trip(0);
     default: return round_trip(1);
     }
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n) {
-    qsort(v, n, sizeof v[0], by_value);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* One round of the C side: the best of RUNS runs of each scenario after a warm-up, on queues
