@@ -6,8 +6,9 @@
 //! list node holds `SEGMENT_LEN` slots instead of one item (the layout LCRQ and LSCQ use to link
 //! their ring segments). Items take consecutive *positions* 0, 1, 2, …; position `p` lives in
 //! slot `p % SEGMENT_LEN` of the segment that starts at `p - p % SEGMENT_LEN`. A slot is written
-//! once and read once: segments are never reused, so a slot's `ready` flag only goes from false to
-//! true, and a stale pointer can never see a slot of a different position.
+//! once and read once: a segment is recycled only after reclamation (below), so while reachable a
+//! slot's state only goes from empty to ready (or to abandoned, see `ABANDONED`), and a stale
+//! pointer can never see a slot of a different position.
 //!
 //! Producers claim slots by compare-and-swap on the tail index, which counts positions in laps of
 //! `LAP = SEGMENT_LEN + 1`: offsets `0..SEGMENT_LEN` are slots, and the extra offset
@@ -20,7 +21,7 @@
 //! atomic OR, after which every claim fails, so no item can slip in after the close.
 //!
 //! Consumers pin the epoch, read the head position and the head segment pointer, and check the
-//! `ready` flags of the slots they want *before* claiming them with one CAS on the head position.
+//! states of the slots they want *before* claiming them with one CAS on the head position.
 //! Checking before claiming is what the pin buys: the consumer reads its own side of the queue
 //! only, and loads the tail index just when the next slot is not ready, to tell "empty" from "a
 //! producer is writing it right now". A claim may span segments, which gives batch pops one CAS
@@ -49,7 +50,7 @@
 use crate::error::Missed;
 use crate::scan;
 use crate::sync::Backoff;
-use crate::sync::{pin, AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{pin, AtomicPtr, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::Waiters;
 use crate::{PopError, PushError};
 use crossbeam_epoch::Guard;
@@ -57,6 +58,7 @@ use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,10 +71,18 @@ const LAP: usize = SEGMENT_LEN + 1;
 const CLOSED: usize = 1;
 const SHIFT: usize = 1;
 
+/// `Slot::state` of a slot not written yet (all-zero, as fresh segments are).
+const EMPTY: u8 = 0;
+/// `Slot::state` of a slot that holds its item.
+const READY: u8 = 1;
+/// `Slot::state` of a slot claimed by a batch push whose iterator panicked before yielding its
+/// item: it holds nothing, and the consumer that reaches it skips it.
+const ABANDONED: u8 = 2;
+
 struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
-    /// Set (Release) once the value is written; never cleared.
-    ready: AtomicBool,
+    /// `EMPTY` until the producer stores (Release) `READY` or `ABANDONED`; never changed again.
+    state: AtomicU8,
 }
 
 // `repr(C)`: `start`, which every pop reads, shares a cache line with the first slots.
@@ -93,7 +103,7 @@ impl<T> Segment<T> {
         {
             let layout = std::alloc::Layout::new::<Segment<T>>();
             // SAFETY: the layout is non-zero-sized (it holds atomics). All-zero bytes are a valid
-            // empty segment: `ready` false, `next` null, values uninitialised; `start` is set
+            // empty segment: every state `EMPTY`, `next` null, values uninitialised; `start` is set
             // before the pointer is returned.
             unsafe {
                 let segment = std::alloc::alloc_zeroed(layout).cast::<Segment<T>>();
@@ -110,7 +120,7 @@ impl<T> Segment<T> {
             Box::into_raw(Box::new(Segment {
                 slots: std::array::from_fn(|_| Slot {
                     value: UnsafeCell::new(MaybeUninit::uninit()),
-                    ready: AtomicBool::new(false),
+                    state: AtomicU8::new(EMPTY),
                 }),
                 next: AtomicPtr::new(ptr::null_mut()),
                 start,
@@ -146,7 +156,7 @@ impl<T> Segment<T> {
         // SAFETY: per the contract. Relaxed: the segment is published later by Release stores.
         unsafe {
             for slot in &(*segment).slots {
-                slot.ready.store(false, Ordering::Relaxed);
+                slot.state.store(EMPTY, Ordering::Relaxed);
             }
             (*segment).next.store(ptr::null_mut(), Ordering::Relaxed);
         }
@@ -332,7 +342,7 @@ pub struct Queue<T> {
 
 // SAFETY: items move between threads through the queue, which needs `T: Send`; all shared state
 // is atomics, and each slot's value is accessed by exactly one producer, then one consumer, with
-// the `ready` flag's release/acquire pair ordering the two.
+// the slot state's release/acquire pair ordering the two.
 unsafe impl<T: Send> Send for Queue<T> {}
 // SAFETY: as above; `&Queue` only allows pushes and pops, which are synchronised as described.
 unsafe impl<T: Send> Sync for Queue<T> {}
@@ -416,6 +426,12 @@ impl<T> Queue<T> {
     /// Returns how many were pushed (all of them, unless the queue is closed part way), or
     /// [`PushError::Closed`] if none was.
     ///
+    /// # Panics
+    ///
+    /// If the iterator panics, or yields fewer items than its `len` said (then with a message
+    /// saying so). The items it yielded before stay pushed, in order; the positions claimed for
+    /// the rest hold nothing, and pops skip them.
+    ///
     /// ```
     /// let q = lfq::Queue::new();
     /// let mut items = vec![1, 2, 3].into_iter();
@@ -448,12 +464,21 @@ impl<T> Queue<T> {
         while pushed < count {
             match self.claim(count - pushed) {
                 Ok((segment, first, claimed)) => {
-                    for (index, offset) in (pushed..).zip(first..first + claimed) {
-                        // SAFETY: as in `push`; the claim covers slots `first..first + claimed`.
-                        unsafe { Self::write(segment, offset, || make(index)) };
+                    let filled = panic::catch_unwind(AssertUnwindSafe(|| {
+                        for (index, offset) in (pushed..).zip(first..first + claimed) {
+                            // SAFETY: as in `push`; the claim covers slots `first..first +
+                            // claimed`.
+                            unsafe { Self::write(segment, offset, || make(index)) };
+                        }
+                    }));
+                    if let Err(panic) = filled {
+                        // SAFETY: the claim is ours, and the constructor failed inside it.
+                        unsafe { Self::abandon_unwritten(segment, first..first + claimed) };
+                        self.readers.notify(claimed);
+                        panic::resume_unwind(panic);
                     }
-                    pushed += claimed;
                     self.readers.notify(claimed);
+                    pushed += claimed;
                 }
                 Err(()) if pushed == 0 => return Err(PushError::Closed(())),
                 Err(()) => break,
@@ -514,7 +539,7 @@ impl<T> Queue<T> {
                             // store, so a concurrent close's mark bit survives.
                             self.tail.index.fetch_add(1 << SHIFT, Ordering::Release);
                             // Release: consumers reach `next` through this link only after the
-                            // Acquire load of our last slot's `ready`, which we set later.
+                            // Acquire load of our last slot's state, which we set later.
                             (*segment).next.store(next, Ordering::Release);
                         }
                     }
@@ -543,11 +568,31 @@ impl<T> Queue<T> {
         // SAFETY: per the contract, the segment is alive and this slot is ours alone.
         let slot = unsafe { &(*segment).slots[offset] };
         slot.value.with_mut(|value| {
-            // SAFETY: exclusive access to this slot until `ready` is set.
+            // SAFETY: exclusive access to this slot until its state is set.
             unsafe { value.write(MaybeUninit::new(make())) }
         });
-        // Release: pairs with the consumer's Acquire load of `ready`, publishing the value.
-        slot.ready.store(true, Ordering::Release);
+        // Release: pairs with the consumer's Acquire load of `state`, publishing the value.
+        slot.state.store(READY, Ordering::Release);
+    }
+
+    /// Marks the slots at `offsets` of `segment` that are still unwritten abandoned: a batch
+    /// push's item constructor panicked before building their items. Consumers skip them instead
+    /// of waiting for items that will never come, and the queue's drop does not read them.
+    ///
+    /// # Safety
+    /// The caller claimed those slots, and some of them are unwritten (which keeps the segment
+    /// alive).
+    #[cold]
+    unsafe fn abandon_unwritten(segment: *const Segment<T>, offsets: std::ops::Range<usize>) {
+        for offset in offsets {
+            // SAFETY: per the contract.
+            let slot = unsafe { &(*segment).slots[offset] };
+            // Relaxed: only we write the state of a slot we claimed.
+            if slot.state.load(Ordering::Relaxed) == EMPTY {
+                // Release: as the store of `READY` in `write`, which this stands in for.
+                slot.state.store(ABANDONED, Ordering::Release);
+            }
+        }
     }
 
     /// Pops the item at the front of the queue.
@@ -606,9 +651,9 @@ impl<T> Queue<T> {
         }
         // SAFETY: as above; `offset` is in bounds.
         let slot = unsafe { &(*segment).slots[offset] };
-        // Acquire: pairs with the producer's Release store of `ready`. SeqCst CAS: as in
+        // Acquire: pairs with the producer's Release store of `state`. SeqCst CAS: as in
         // `pop_pinned`.
-        if !slot.ready.load(Ordering::Acquire)
+        if slot.state.load(Ordering::Acquire) != READY
             || self
                 .head
                 .position
@@ -675,6 +720,25 @@ impl<T> Queue<T> {
             };
             // SAFETY: as above; `find` returned the live segment holding `head`.
             let ready = unsafe { Self::count_ready(segment, head, max) };
+            // SAFETY: as for `count_ready`.
+            if ready < min && unsafe { Self::is_abandoned(segment, head + ready) } {
+                if ready > 0 {
+                    // Fewer than `min` items lie before the gap, so there is no batch to take.
+                    return Err(self.empty_or_closed());
+                }
+                // SeqCst: a head update like the claim below. Whoever wins skips the slot.
+                if self
+                    .head
+                    .position
+                    .compare_exchange(head, head + 1, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+                    // SAFETY: `segment` holds `head`, as `find` returned it.
+                    && head + 1 == unsafe { (*segment).start } + SEGMENT_LEN
+                {
+                    self.retire(head + 1, guard);
+                }
+                continue;
+            }
             if ready < min {
                 // SeqCst: the emptiness check that `Waiters` relies on (see wait.rs).
                 let tail = self.tail.index.load(Ordering::SeqCst);
@@ -732,12 +796,40 @@ impl<T> Queue<T> {
                 return Some(segment);
             }
             // Acquire: pairs with the Release link store in `claim`. Non-null: a position past
-            // this segment was claimed by a consumer, so all its slots were ready, so it is linked.
+            // this segment was claimed by a consumer, so all its slots were written (ready or
+            // abandoned), so it is linked.
             // SAFETY: as above.
             segment = unsafe { (*segment).next.load(Ordering::Acquire) };
             if segment.is_null() {
                 return None;
             }
+        }
+    }
+
+    /// Whether the slot of `position` was abandoned by a batch push (see `abandon_unwritten`).
+    ///
+    /// # Safety
+    /// As for `find`.
+    unsafe fn is_abandoned(segment: *const Segment<T>, position: usize) -> bool {
+        // SAFETY: per the contract.
+        let Some(segment) = (unsafe { Self::find(segment, position) }) else {
+            return false;
+        };
+        // SAFETY: `find` returned the live segment holding `position`. Acquire: pairs with the
+        // Release store in `abandon_unwritten`, which follows the segment's link store.
+        unsafe { (*segment).slot(position) }
+            .state
+            .load(Ordering::Acquire)
+            == ABANDONED
+    }
+
+    /// `PopError::Closed` if the queue is closed, else `PopError::Empty`.
+    fn empty_or_closed(&self) -> PopError {
+        // SeqCst: as the emptiness check in `pop_pinned`.
+        if self.tail.index.load(Ordering::SeqCst) & CLOSED != 0 {
+            PopError::Closed
+        } else {
+            PopError::Empty
         }
     }
 
@@ -754,9 +846,10 @@ impl<T> Queue<T> {
             // alive while the caller is pinned; `offset` lies within it.
             let slots = unsafe { &(&(*segment).slots)[offset..] };
             let slots = &slots[..slots.len().min(max - count)];
-            // Acquire: pairs with the producer's Release store of `ready`, so the value is ours
+            // Acquire: pairs with the producer's Release store of `state`, so the value is ours
             // to read once we claim it.
-            let here = scan::count_ready(slots, |_, slot| slot.ready.load(Ordering::Acquire));
+            let here =
+                scan::count_ready(slots, |_, slot| slot.state.load(Ordering::Acquire) == READY);
             count += here;
             if here < slots.len() {
                 return count;
@@ -823,7 +916,7 @@ impl<T> Queue<T> {
                 return;
             }
             // Acquire: pairs with the Release link store; non-null because every slot of this
-            // segment has been claimed by a consumer, hence was ready, hence linked.
+            // segment has been claimed by a consumer, hence was written (ready or abandoned), hence linked.
             let next = next.load(Ordering::Acquire);
             debug_assert!(!next.is_null(), "a wholly claimed segment is linked");
             // AcqRel: exactly one consumer wins and retires the segment; Release publishes the
@@ -963,14 +1056,15 @@ impl<T> Drop for Queue<T> {
         let mut segment = self.head.segment.load(Ordering::Relaxed);
         while !segment.is_null() {
             // SAFETY: segments from the head segment on are owned by the queue and unretired;
-            // the slots in `position..end` hold values that nobody has taken.
+            // the ready slots in `position..end` hold values that nobody has taken (the others
+            // were abandoned by a batch push).
             unsafe {
                 let stop = end.min((*segment).start + SEGMENT_LEN);
                 while position < stop {
-                    (*segment)
-                        .slot(position)
-                        .value
-                        .with_mut(|value| (*value).assume_init_drop());
+                    let slot = (*segment).slot(position);
+                    if slot.state.load(Ordering::Relaxed) == READY {
+                        slot.value.with_mut(|value| (*value).assume_init_drop());
+                    }
                     position += 1;
                 }
                 let next = (*segment).next.load(Ordering::Relaxed);

@@ -9,7 +9,10 @@
 //!
 //! * `stamp == p`: empty, waiting for the push at position `p`;
 //! * `stamp == p + 1`: full, holding the item pushed at `p`, waiting for the pop at `p`;
-//!   the pop then sets `stamp = p + one_lap`, the next lap's push position for this slot.
+//!   the pop then sets `stamp = p + one_lap`, the next lap's push position for this slot;
+//! * `stamp == p + 1 + ABANDONED`: claimed by a batch push whose iterator panicked before
+//!   yielding the item for `p`. It holds nothing; the pop at `p` skips it, releasing the slot
+//!   as it would after a pop. (`ABANDONED` is the top bit, far above any position.)
 //!
 //! A push reads the tail position and that slot's stamp; if the slot awaits this position it
 //! claims it with a CAS on the tail, writes the item and publishes it by storing the stamp. A pop
@@ -36,7 +39,9 @@
 //!
 //! The C layer publishes this protocol and the ring's memory to bindings that run it themselves
 //! (`lfq_ring_map`, src/ffi/ring_map.rs; the Go binding does). A change to the stamps, the
-//! position encoding or the slot layout must bump `LFQ_RING_MAP_VERSION` there.
+//! position encoding or the slot layout must bump `LFQ_RING_MAP_VERSION` there. Abandoned slots
+//! are not part of it: only a panicking item constructor leaves them, and the C layer's
+//! constructors copy plain data and cannot panic.
 
 use crate::error::Missed;
 use crate::scan;
@@ -48,12 +53,20 @@ use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::time::{Duration, Instant};
 
 /// Bit 0 of the tail word is the closed mark; the tail position sits above it.
 pub(crate) const CLOSED: usize = 1;
 pub(crate) const SHIFT: usize = 1;
+/// Added to a stamp to say that the slot was abandoned (module comment).
+const ABANDONED: usize = 1 << (usize::BITS - 1);
+
+/// The stamp of the slot of `position` once the push at `position` abandoned it.
+fn abandoned_stamp(position: usize) -> usize {
+    position.wrapping_add(1).wrapping_add(ABANDONED)
+}
 
 // repr(C): the C layer publishes the stamp and value offsets (lfq_ring_map), so they must not
 // depend on the compiler's field order.
@@ -253,9 +266,8 @@ impl<T> Ring<T> {
         // done). SeqCst CAS: the index update waiters are ordered against (wait.rs).
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp != position {
-            // Last lap's item, not yet popped: what `push_batch_with` reports as full when not
-            // exact.
-            let full = stamp == position.wrapping_add(1).wrapping_sub(self.one_lap);
+            // Still last lap's: what `push_batch_with` reports as full when not exact.
+            let full = self.holds_last_lap(stamp.wrapping_sub(position));
             return Err((item, Missed::full_or_empty_if(full)));
         }
         if self
@@ -334,6 +346,12 @@ impl<T> Ring<T> {
     ///
     /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was.
     ///
+    /// # Panics
+    ///
+    /// If the iterator panics, or yields fewer items than its `len` said (then with a message
+    /// saying so). The items it yielded before stay pushed, in order; the positions claimed for
+    /// the rest hold nothing, and pops skip them.
+    ///
     /// ```
     /// let ring = lfq::Ring::new(2);
     /// let mut items = vec![1, 2, 3].into_iter();
@@ -387,9 +405,9 @@ impl<T> Ring<T> {
             // Acquire stamp loads: the consumers' reads of the old values are finished.
             let (free, lag) = self.count_stamps(first, max, 0);
             if free < min {
-                // The first busy slot still holds last lap's item (ring full here), or our tail
-                // is stale because another producer already filled it.
-                if lag != Some(1usize.wrapping_sub(self.one_lap)) {
+                // The first busy slot is still last lap's (ring full here), or our tail is stale
+                // because another producer already filled it.
+                if !lag.is_some_and(|lag| self.holds_last_lap(lag)) {
                     // Another thread holds this position and is mid-operation: let it run.
                     backoff.snooze();
                     tail = self.tail.load(Ordering::Relaxed);
@@ -413,15 +431,22 @@ impl<T> Ring<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let mut index = 0;
-                    for (start, run) in self.runs(first, free) {
-                        for (offset, slot) in run.iter().enumerate() {
-                            let position = start.wrapping_add(offset);
-                            // SAFETY: the CAS made this position ours, and its stamp said the
-                            // slot was empty for it.
-                            unsafe { Self::fill(slot, position, || next_item(index)) };
-                            index += 1;
+                    let filled = panic::catch_unwind(AssertUnwindSafe(|| {
+                        let mut index = 0;
+                        for (start, run) in self.runs(first, free) {
+                            for (offset, slot) in run.iter().enumerate() {
+                                let position = start.wrapping_add(offset);
+                                // SAFETY: the CAS made this position ours, and its stamp said
+                                // the slot was empty for it.
+                                unsafe { Self::fill(slot, position, || next_item(index)) };
+                                index += 1;
+                            }
                         }
+                    }));
+                    if let Err(panic) = filled {
+                        self.abandon_unwritten(first, free);
+                        self.readers.notify(free);
+                        panic::resume_unwind(panic);
                     }
                     self.readers.notify(free);
                     return Ok(free);
@@ -432,6 +457,31 @@ impl<T> Ring<T> {
                 }
             }
         }
+    }
+
+    /// Marks the positions still unwritten among the `claimed` from `first`, which this thread
+    /// claimed, abandoned: a batch push's item constructor panicked before building their items.
+    /// Consumers skip them instead of waiting for items that will never come, and the ring's
+    /// drop does not read them.
+    #[cold]
+    fn abandon_unwritten(&self, first: usize, claimed: usize) {
+        for index in 0..claimed {
+            let position = self.advance(first, index);
+            let stamp = &self.slot(position).stamp;
+            // Relaxed: until we publish a claimed slot, only we write its stamp. A published one
+            // may move on (popped, pushed a lap later) but never back to `position`.
+            if stamp.load(Ordering::Relaxed) == position {
+                // Release: as the stamp store in `fill`, which this stands in for.
+                stamp.store(abandoned_stamp(position), Ordering::Release);
+            }
+        }
+    }
+
+    /// Whether a slot whose stamp is `lag` past the position a push wants still belongs to the
+    /// previous lap: it holds that lap's item, or that lap's push abandoned it.
+    fn holds_last_lap(&self, lag: usize) -> bool {
+        let item = 1usize.wrapping_sub(self.one_lap);
+        lag == item || lag == item.wrapping_add(ABANDONED)
     }
 
     /// Whether fewer than `room` positions are free at `tail`, judged by the head index (for
@@ -470,22 +520,28 @@ impl<T> Ring<T> {
             let empty = stamp == head && !self.closed.load(Ordering::Acquire);
             return Err(Missed::full_or_empty_if(empty));
         }
-        if self
-            .head
-            .compare_exchange(
-                head,
-                self.advance(head, 1),
-                Ordering::SeqCst,
-                Ordering::Relaxed,
-            )
-            .is_err()
-        {
+        if !self.claim_head(head) {
             return Err(Missed::Undecided);
         }
         // SAFETY: the CAS made `head` ours and its stamp said the slot holds its item.
         let item = unsafe { Self::take(slot, head, self.one_lap, |item| item) };
         self.writers.notify(1);
         Ok(item)
+    }
+
+    /// Claims the position `head` alone: moves the head one position on if it is still there.
+    #[inline(always)]
+    fn claim_head(&self, head: usize) -> bool {
+        // SeqCst: the index update that waiting producers' fullness checks and `Waiters::notify`
+        // are ordered against (wait.rs). Relaxed on failure: callers reload what they need.
+        self.head
+            .compare_exchange(
+                head,
+                self.advance(head, 1),
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
+            .is_ok()
     }
 
     #[inline(never)]
@@ -532,6 +588,15 @@ impl<T> Ring<T> {
         loop {
             // Acquire stamp loads: the producers' values are published to us.
             let (ready, lag) = self.count_stamps(head, max, 1);
+            if ready < min && lag == Some(ABANDONED.wrapping_add(1)) {
+                if ready > 0 {
+                    // Fewer than `min` items lie before the gap, so there is no batch to take.
+                    return Err(self.empty_or_closed());
+                }
+                self.skip_abandoned(head);
+                head = self.head.load(Ordering::Relaxed);
+                continue;
+            }
             if ready < min {
                 // The first slot not ready is unwritten for this lap (empty here), or our head
                 // is stale.
@@ -597,6 +662,29 @@ impl<T> Ring<T> {
         }
     }
 
+    /// Moves the head past `head`, whose slot was abandoned, unless another thread moved it
+    /// first, and releases the slot to the next lap's push.
+    #[cold]
+    fn skip_abandoned(&self, head: usize) {
+        if self.claim_head(head) {
+            // Release: as in `take`, handing the slot to the next lap's push.
+            self.slot(head)
+                .stamp
+                .store(head.wrapping_add(self.one_lap), Ordering::Release);
+            self.writers.notify(1);
+        }
+    }
+
+    /// `PopError::Closed` if the ring is closed, else `PopError::Empty`.
+    fn empty_or_closed(&self) -> PopError {
+        // SeqCst: as the emptiness check in `pop_batch_with`.
+        if self.tail.load(Ordering::SeqCst) & CLOSED != 0 {
+            PopError::Closed
+        } else {
+            PopError::Empty
+        }
+    }
+
     /// Pushes an item, overwriting the oldest one when the ring is full.
     ///
     /// Returns `Ok(None)` if there was room, `Ok(Some(oldest))` with the item it evicted, or
@@ -613,8 +701,7 @@ impl<T> Ring<T> {
             let position = tail >> SHIFT;
             // Acquire: as in `push_batch_with`.
             let stamp = self.slot(position).stamp.load(Ordering::Acquire);
-            let holds_old = stamp.wrapping_add(self.one_lap) == position.wrapping_add(1);
-            if stamp == position || holds_old {
+            if stamp == position || self.holds_last_lap(stamp.wrapping_sub(position)) {
                 // SeqCst: as for every tail update (wait.rs); this also orders us with `close`.
                 match self.tail.compare_exchange_weak(
                     tail,
@@ -630,15 +717,16 @@ impl<T> Ring<T> {
             }
             backoff.spin();
         };
-        // The tail position is ours. If the slot still holds the item pushed one lap earlier,
-        // evict it by moving the head past it — unless a consumer claims it first, in which case
-        // we wait for that consumer to release the slot.
+        // The tail position is ours. If the slot still holds the item pushed one lap earlier (or
+        // was abandoned then), evict it by moving the head past it — unless a consumer claims it
+        // first, in which case we wait for that consumer to release the slot.
         let slot = self.slot(position);
         let oldest = position.wrapping_sub(self.one_lap);
         let backoff = Backoff::new();
         let evicted = loop {
             // Acquire: pairs with a consumer's Release stamp store.
-            if slot.stamp.load(Ordering::Acquire) == position {
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == position {
                 break None;
             }
             // SeqCst: a head update, like a pop's.
@@ -652,6 +740,10 @@ impl<T> Ring<T> {
                 )
                 .is_ok()
             {
+                // Only the pop at `oldest`, which we just made impossible, changes that stamp.
+                if stamp == abandoned_stamp(oldest) {
+                    break None;
+                }
                 // SAFETY: moving the head past `oldest` made its item ours, and the slot holds
                 // it (its stamp was not released).
                 break Some(
@@ -867,13 +959,17 @@ impl<T> fmt::Debug for Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        // Exclusive access: every claimed position has been written or read.
+        // Exclusive access: every claimed position has been written (or abandoned) or read.
         let mut position = self.head.load(Ordering::Relaxed);
         for _ in 0..self.len() {
-            self.slot(position).value.with_mut(|value| {
-                // SAFETY: positions from the head onwards, `len` of them, hold live items.
-                unsafe { (*value).assume_init_drop() }
-            });
+            let slot = self.slot(position);
+            if slot.stamp.load(Ordering::Relaxed) == position.wrapping_add(1) {
+                slot.value.with_mut(|value| {
+                    // SAFETY: positions from the head onwards, `len` of them, hold live items
+                    // unless abandoned, which the stamp just ruled out.
+                    unsafe { (*value).assume_init_drop() }
+                });
+            }
             position = self.advance(position, 1);
         }
     }

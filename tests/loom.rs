@@ -10,6 +10,9 @@
 
 #![cfg(loom)]
 
+mod common;
+
+use common::{quiet_provoked_panics, PROVOKED};
 use lfq::{PopError, PushError, Queue, Ring};
 use loom::sync::Arc;
 use loom::thread;
@@ -531,5 +534,77 @@ fn queue_two_sleepers_one_batch() {
             .collect();
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// Yields 1, 2, … but panics instead of yielding `fail_at`; its `len` says `len`.
+struct FailingAt {
+    next: u32,
+    fail_at: u32,
+    len: u32,
+}
+
+impl Iterator for FailingAt {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        assert!(self.next != self.fail_at, "{PROVOKED}");
+        self.next += 1;
+        Some(self.next - 1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.len + 1 - self.next) as usize;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for FailingAt {}
+
+/// A batch push whose iterator panics after one item; the consumer, asleep or not, gets that
+/// item and the next push's, skipping the abandoned position in between.
+#[test]
+fn queue_pop_skips_an_abandoned_position() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || [q.pop_blocking(), q.pop_blocking()])
+        };
+        let mut items = FailingAt {
+            next: 1,
+            fail_at: 2,
+            len: 2,
+        };
+        quiet_provoked_panics();
+        let failed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.push_many(&mut items)));
+        assert!(failed.is_err());
+        q.push(3).unwrap();
+        assert_eq!(consumer.join().unwrap(), [Ok(1), Ok(3)]);
+    });
+}
+
+/// In a ring of 1, the abandoned position holds the only slot: the next push must wait for the
+/// consumer to skip it, and both sleepers must be woken.
+#[test]
+fn ring1_abandoned_slot_is_skipped_then_reused() {
+    loom::model(|| {
+        let r = Arc::new(Ring::new(1));
+        let consumer = {
+            let r = Arc::clone(&r);
+            thread::spawn(move || r.pop_blocking())
+        };
+        let mut items = FailingAt {
+            next: 1,
+            fail_at: 1,
+            len: 1,
+        };
+        quiet_provoked_panics();
+        let failed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.push_many(&mut items)));
+        assert!(failed.is_err());
+        assert_eq!(r.push_blocking(2), Ok(()));
+        assert_eq!(consumer.join().unwrap(), Ok(2));
     });
 }

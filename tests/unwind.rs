@@ -1,0 +1,404 @@
+//! A batch push whose iterator panics part way: the positions it claimed for the items it never
+//! got are skipped, and the queue keeps every promise for the rest: the items pushed before the
+//! panic come out once, in order; later pushes and pops work; capacity comes back; blocked
+//! consumers wake; dropping the queue drops only real items.
+
+mod common;
+
+use common::{join_within, quiet_provoked_panics, Tracked, Tracker, PROMPT, PROVOKED};
+use lfq::{PopError, PushError, Queue, Ring};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread;
+
+/// Yields `tracker` items `first..first + len`, but panics instead of yielding the `fail_at`th.
+struct Failing<'a> {
+    tracker: &'a Arc<Tracker>,
+    next: usize,
+    end: usize,
+    fail_at: usize,
+}
+
+impl<'a> Failing<'a> {
+    fn new(tracker: &'a Arc<Tracker>, first: usize, len: usize, fail_at: usize) -> Self {
+        Failing {
+            tracker,
+            next: first,
+            end: first + len,
+            fail_at: first + fail_at,
+        }
+    }
+}
+
+impl Iterator for Failing<'_> {
+    type Item = Tracked;
+
+    fn next(&mut self) -> Option<Tracked> {
+        if self.next == self.end {
+            return None;
+        }
+        assert!(self.next != self.fail_at, "{PROVOKED}");
+        self.next += 1;
+        Some(self.tracker.item(self.next - 1))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.end - self.next, Some(self.end - self.next))
+    }
+}
+
+impl ExactSizeIterator for Failing<'_> {}
+
+/// Runs `push_many`, which must panic.
+fn push_many_panics<R>(push_many: impl FnOnce() -> R) {
+    quiet_provoked_panics();
+    let outcome = catch_unwind(AssertUnwindSafe(push_many));
+    assert!(
+        outcome.is_err(),
+        "push_many should have passed the panic on"
+    );
+}
+
+/// Pops until empty, in a thread so that a pop stuck on a skipped position fails the test.
+fn drain<Q: Send + Sync + 'static, I: Send + 'static>(
+    q: &Arc<Q>,
+    pop: fn(&Q) -> Result<I, PopError>,
+) -> Vec<I> {
+    let q = Arc::clone(q);
+    let consumer = thread::spawn(move || std::iter::from_fn(|| pop(&q).ok()).collect::<Vec<I>>());
+    join_within(consumer, PROMPT, "draining past abandoned positions")
+}
+
+/// The ids of `items`, checked alive.
+fn ids(items: Vec<Tracked>) -> Vec<usize> {
+    items
+        .iter()
+        .map(|item| {
+            item.check();
+            item.id
+        })
+        .collect()
+}
+
+#[test]
+fn queue_skips_what_a_panicking_push_many_claimed() {
+    // Failing before the first item, inside a segment, at a segment's last slot and across
+    // segments (a segment holds 127 slots).
+    for fail_at in [0, 5, 126, 127, 200] {
+        let tracker = Tracker::new(1000);
+        let q = Arc::new(Queue::new());
+        q.push(tracker.item(0)).unwrap();
+        push_many_panics(|| q.push_many(&mut Failing::new(&tracker, 1, 300, fail_at)));
+        q.push(tracker.item(500)).unwrap();
+
+        let mut expected: Vec<usize> = (0..=fail_at).collect();
+        expected.push(500);
+        assert_eq!(ids(drain(&q, Queue::pop)), expected, "failing at {fail_at}");
+        assert_eq!(q.pop().map(|item| item.id), Err(PopError::Empty));
+
+        // The queue still works across segments, and nothing was dropped twice or leaked.
+        let mut more = (600..900).map(|id| tracker.item(id));
+        assert_eq!(q.push_many(&mut more), Ok(300));
+        assert_eq!(ids(drain(&q, Queue::pop)), (600..900).collect::<Vec<_>>());
+        drop(q);
+        tracker.assert_all_dropped();
+    }
+}
+
+#[test]
+fn ring_skips_what_a_panicking_push_many_claimed() {
+    for capacity in [1, 2, 3, 7, 16] {
+        for fail_at in [0, 1, capacity / 2, capacity - 1].map(|at| at.min(capacity - 1)) {
+            let tracker = Tracker::new(1000);
+            let ring = Arc::new(Ring::new(capacity));
+            // Start part way round, so that claims wrap past the end of the slots.
+            for id in 0..capacity / 2 {
+                ring.push(tracker.item(id)).unwrap();
+                drop(ring.pop().unwrap());
+            }
+            push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 100, 50, fail_at)));
+            let what = format!("capacity {capacity}, failing at {fail_at}");
+            assert_eq!(
+                ids(drain(&ring, Ring::pop)),
+                (100..100 + fail_at).collect::<Vec<_>>(),
+                "{what}"
+            );
+
+            // Every slot is free again, and the ring is FIFO across them.
+            for id in 200..200 + capacity {
+                ring.push(tracker.item(id)).unwrap();
+            }
+            assert!(
+                matches!(ring.push(tracker.item(300)), Err(PushError::Full(_))),
+                "{what}"
+            );
+            assert_eq!(
+                ids(drain(&ring, Ring::pop)),
+                (200..200 + capacity).collect::<Vec<_>>(),
+                "{what}"
+            );
+            drop(ring);
+            tracker.assert_all_dropped();
+        }
+    }
+}
+
+#[test]
+fn dropping_a_queue_with_abandoned_positions_drops_only_items() {
+    let tracker = Tracker::new(1000);
+    let q = Queue::new();
+    push_many_panics(|| q.push_many(&mut Failing::new(&tracker, 0, 300, 150)));
+    q.push(tracker.item(999)).unwrap();
+    drop(q);
+    tracker.assert_all_dropped();
+
+    let ring = Ring::new(8);
+    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 400, 6, 3)));
+    ring.push(tracker.item(998)).unwrap();
+    drop(ring);
+    tracker.assert_all_dropped();
+    assert_eq!(tracker.created(), 150 + 1 + 3 + 1);
+}
+
+#[test]
+fn a_full_ring_of_abandoned_slots_reports_full_until_popped_past() {
+    let tracker = Tracker::new(100);
+    let ring = Ring::new(2);
+    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 0, 2, 0)));
+    // The positions are taken: a push reports full rather than spinning on them.
+    assert!(matches!(
+        ring.push(tracker.item(10)),
+        Err(PushError::Full(_))
+    ));
+    assert_eq!(ring.pop().map(|item| item.id), Err(PopError::Empty));
+    ring.push(tracker.item(11)).unwrap();
+    assert_eq!(ring.pop().map(|item| item.id), Ok(11));
+    drop(ring);
+    tracker.assert_all_dropped();
+}
+
+#[test]
+fn force_push_evicts_an_abandoned_slot_without_handing_anything_back() {
+    let tracker = Tracker::new(100);
+    let ring = Ring::new(2);
+    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 0, 2, 1)));
+    // Full: item 0 and one abandoned position. The first force_push evicts item 0, the second
+    // the abandoned position, which has nothing to give back.
+    assert_eq!(
+        ring.force_push(tracker.item(20))
+            .unwrap()
+            .map(|item| item.id),
+        Some(0)
+    );
+    assert!(ring.force_push(tracker.item(21)).unwrap().is_none());
+    assert_eq!(ring.pop().map(|item| item.id), Ok(20));
+    assert_eq!(ring.pop().map(|item| item.id), Ok(21));
+    drop(ring);
+    tracker.assert_all_dropped();
+}
+
+#[test]
+fn a_blocked_consumer_gets_the_items_pushed_before_the_panic() {
+    let tracker = Tracker::new(100);
+    let q = Arc::new(Queue::<Tracked>::new());
+    let ring = Arc::new(Ring::<Tracked>::new(4));
+    let waiting = (Arc::clone(&q), Arc::clone(&ring));
+    let consumer = thread::spawn(move || {
+        let (q, ring) = waiting;
+        (
+            q.pop_blocking().map(|item| item.id),
+            ring.pop_blocking().map(|item| item.id),
+        )
+    });
+    // Let the consumer fall asleep first (this only makes the test harder, not flaky).
+    thread::sleep(std::time::Duration::from_millis(50));
+    push_many_panics(|| q.push_many(&mut Failing::new(&tracker, 0, 10, 1)));
+    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 50, 3, 1)));
+    let popped = join_within(consumer, PROMPT, "a consumer waiting on a failed batch");
+    assert_eq!(popped, (Ok(0), Ok(50)));
+    drop((q, ring));
+    tracker.assert_all_dropped();
+}
+
+/// Claims `len` items but yields only `yields`: a broken `ExactSizeIterator`, which safe code may
+/// write. `push_many` panics on it and the queue stays sound.
+struct Lying {
+    len: usize,
+    yields: u64,
+    next: u64,
+}
+
+impl Iterator for Lying {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        (self.next < self.yields).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len, Some(self.len))
+    }
+}
+
+impl ExactSizeIterator for Lying {}
+
+#[test]
+fn an_iterator_shorter_than_its_len_cannot_break_the_queue() {
+    let lying = || Lying {
+        len: 5,
+        yields: 2,
+        next: 0,
+    };
+    let q = Arc::new(Queue::new());
+    push_many_panics(|| q.push_many(&mut lying()));
+    q.push(7).unwrap();
+    assert_eq!(drain(&q, Queue::pop), [0, 1, 7]);
+
+    let ring = Arc::new(Ring::new(8));
+    push_many_panics(|| ring.push_many(&mut lying()));
+    ring.push(7).unwrap();
+    assert_eq!(drain(&ring, Ring::pop), [0, 1, 7]);
+}
+
+/// Yields `producer << 32 | seq` for `seq` in `next..end`, panicking instead at `fail`.
+struct Tagged {
+    producer: u64,
+    next: u64,
+    end: u64,
+    fail: Option<u64>,
+}
+
+impl Iterator for Tagged {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.next == self.end {
+            return None;
+        }
+        assert!(Some(self.next) != self.fail, "{PROVOKED}");
+        self.next += 1;
+        Some(self.producer << 32 | (self.next - 1))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.end - self.next) as usize;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Tagged {}
+
+const BATCH: u64 = 5;
+const BATCHES: u64 = 2000;
+
+/// Where batch `batch` fails, if it does: every third batch, at a varying place.
+fn failure(batch: u64) -> Option<u64> {
+    (batch % 3 == 0).then_some(batch * BATCH + batch % BATCH)
+}
+
+/// Two producers push batches, a third of which panic part way; two consumers pop. Every item
+/// yielded before a panic is popped exactly once, each producer's in order.
+fn concurrent_failures<Q: Send + Sync + 'static>(
+    q: Q,
+    push_many: fn(&Q, &mut Tagged) -> Result<usize, PushError<()>>,
+    pop: fn(&Q) -> Result<u64, PopError>,
+) {
+    const PRODUCERS: u64 = 2;
+    quiet_provoked_panics();
+    let q = Arc::new(q);
+    let yielded_per_producer: u64 = (0..BATCHES)
+        .map(|batch| failure(batch).map_or(BATCH, |at| at - batch * BATCH))
+        .sum();
+    let total = (PRODUCERS * yielded_per_producer) as usize;
+    let popped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|producer| {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                for batch in 0..BATCHES {
+                    let mut items = Tagged {
+                        producer,
+                        next: batch * BATCH,
+                        end: (batch + 1) * BATCH,
+                        fail: failure(batch),
+                    };
+                    while items.len() > 0 {
+                        match catch_unwind(AssertUnwindSafe(|| push_many(&q, &mut items))) {
+                            Err(_) => break,
+                            Ok(Err(PushError::Closed(()))) => panic!("nobody closes the queue"),
+                            Ok(_) => thread::yield_now(),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let consumers: Vec<_> = (0..2)
+        .map(|_| {
+            let (q, popped) = (Arc::clone(&q), Arc::clone(&popped));
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while popped.load(std::sync::atomic::Ordering::SeqCst) < total {
+                    match pop(&q) {
+                        Ok(item) => {
+                            got.push(item);
+                            popped.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        Err(_) => thread::yield_now(),
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    for producer in producers {
+        join_within(producer, common::STALL, "a producer");
+    }
+    let mut all = Vec::new();
+    for consumer in consumers {
+        let got = join_within(consumer, common::STALL, "a consumer");
+        for producer in 0..PRODUCERS {
+            let mine: Vec<u64> = got
+                .iter()
+                .filter(|&&i| i >> 32 == producer)
+                .copied()
+                .collect();
+            assert!(
+                mine.windows(2).all(|w| w[0] < w[1]),
+                "producer order broken"
+            );
+        }
+        all.extend(got);
+    }
+    all.sort_unstable();
+    let expected: Vec<u64> = (0..PRODUCERS)
+        .flat_map(|producer| {
+            (0..BATCHES).flat_map(move |batch| {
+                let end = failure(batch).unwrap_or((batch + 1) * BATCH);
+                (batch * BATCH..end).map(move |seq| producer << 32 | seq)
+            })
+        })
+        .collect();
+    assert_eq!(all, expected, "items lost or popped twice");
+    assert_eq!(pop(&q), Err(PopError::Empty));
+}
+
+#[test]
+fn queue_survives_concurrent_failing_batches() {
+    concurrent_failures(Queue::new(), |q, items| q.push_many(items), Queue::pop);
+}
+
+#[test]
+fn ring_survives_concurrent_failing_batches() {
+    for capacity in [1, 3, 8] {
+        concurrent_failures(
+            Ring::new(capacity),
+            |r, items| r.push_many(items),
+            Ring::pop,
+        );
+    }
+}
