@@ -370,6 +370,8 @@ lfq_status lfq_ring_new(size_t capacity, const struct lfq_options *options, stru
  *   invalid.
  * - Ownership: takes ownership of `q` and of every item still queued.
  * - Blocking: never blocks (apart from what item_free does).
+ * - item_free runs when `q` is already invalid: a call on `q` from inside it fails with
+ *   LFQ_ERR_INVALID_ARGUMENT (lfq_destroy does nothing).
  * - `q` may be NULL (nothing happens). A handle that was already destroyed is usually detected
  *   and ignored, but that is a best-effort guard, not a guarantee.
  *

@@ -413,6 +413,8 @@ pub unsafe extern "C" fn lfq_ring_new(
 ///   invalid.
 /// - Ownership: takes ownership of `q` and of every item still queued.
 /// - Blocking: never blocks (apart from what item_free does).
+/// - item_free runs when `q` is already invalid: a call on `q` from inside it fails with
+///   LFQ_ERR_INVALID_ARGUMENT (lfq_destroy does nothing).
 /// - `q` may be NULL (nothing happens). A handle that was already destroyed is usually detected
 ///   and ignored, but that is a best-effort guard, not a guarantee.
 ///
@@ -429,7 +431,14 @@ pub unsafe extern "C" fn lfq_destroy(q: *mut lfq_queue) {
         if unsafe { std::ptr::addr_of!((*q).magic).read() } != LIVE {
             return;
         }
-        // SAFETY: the handle came from Box::into_raw in `publish` and is still live.
+        // Marked dead before the item_free callbacks run: a callback that calls back into lfq
+        // with this handle gets LFQ_ERR_INVALID_ARGUMENT (or, for lfq_destroy, nothing happens)
+        // instead of using a queue that is being torn down.
+        // Volatile, so that the store is kept although the memory is freed below with no
+        // callback in between (it is what a second lfq_destroy usually finds).
+        // SAFETY: non-NULL and live, as just checked.
+        unsafe { std::ptr::addr_of_mut!((*q).magic).write_volatile(DEAD) };
+        // SAFETY: the handle came from Box::into_raw in `publish` and was live until now.
         let queue = unsafe { Box::from_raw(q) };
         if let Some(free) = queue.item_free {
             let drain = |item: Item| {
@@ -442,12 +451,8 @@ pub unsafe extern "C" fn lfq_destroy(q: *mut lfq_queue) {
                 Engine::BytesQueue(_) | Engine::BytesRing(_) => {}
             }
         }
-        let raw = Box::into_raw(queue);
-        // SAFETY: `raw` is the live allocation just released from the Box; the volatile write
-        // keeps the compiler from dropping the store to memory that is about to be freed.
-        unsafe { std::ptr::addr_of_mut!((*raw).magic).write_volatile(DEAD) };
-        // SAFETY: `raw` came from Box::into_raw just above; dropping frees queued messages.
-        drop(unsafe { Box::from_raw(raw) });
+        // Dropping frees queued messages.
+        drop(queue);
     }));
 }
 

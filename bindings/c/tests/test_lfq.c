@@ -795,6 +795,48 @@ static void test_item_free_on_destroy(void) {
     }
 }
 
+/* An item_free callback that calls back into lfq with the queue being destroyed. */
+typedef struct reentry_log {
+    lfq_queue *q;
+    int calls;
+    int refused; /* calls on q that failed cleanly */
+} reentry_log;
+
+static void free_and_reenter(void *it, void *context) {
+    reentry_log *log = context;
+    log->calls++;
+    free(it);
+    void *got = NULL;
+    int extra = 0;
+    log->refused += lfq_push(log->q, &extra, 0) == LFQ_ERR_INVALID_ARGUMENT;
+    log->refused += lfq_pop(log->q, &got, 0) == LFQ_ERR_INVALID_ARGUMENT;
+    log->refused += lfq_len(log->q) == 0;
+    lfq_destroy(log->q); /* must do nothing */
+}
+
+static void test_item_free_reentering_destroy_is_refused(void) {
+    for (int ring = 0; ring < 2; ring++) {
+        reentry_log log;
+        memset(&log, 0, sizeof log);
+        lfq_options o;
+        memset(&o, 0, sizeof o);
+        o.payload = LFQ_PAYLOAD_POINTER;
+        o.item_free = free_and_reenter;
+        o.item_free_context = &log;
+        CHECK_OK(ring ? lfq_ring_new(8, &o, &log.q) : lfq_queue_new(&o, &log.q));
+        for (int i = 0; i < 3; i++) {
+            int *v = malloc(sizeof *v);
+            CHECK(v != NULL);
+            *v = i;
+            CHECK_OK(lfq_push(log.q, v, 0));
+        }
+        lfq_destroy(log.q);
+        /* Every item freed once, and no call from the callback reached the dying queue. */
+        CHECK(log.calls == 3);
+        CHECK(log.refused == 3 * 3);
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Bad input                                                                                  */
 
@@ -1410,6 +1452,7 @@ int main(int argc, char **argv) {
         TEST(test_bytes_bulk_and_burst),
         TEST(test_destroy_frees_messages),
         TEST(test_item_free_on_destroy),
+        TEST(test_item_free_reentering_destroy_is_refused),
         TEST(test_null_handle),
         TEST(test_null_out_pointers),
         TEST(test_bad_capacity),
