@@ -916,7 +916,8 @@ impl<T> Queue<T> {
                 return;
             }
             // Acquire: pairs with the Release link store; non-null because every slot of this
-            // segment has been claimed by a consumer, hence was written (ready or abandoned), hence linked.
+            // segment has been claimed by a consumer, hence was written (ready or abandoned),
+            // hence linked.
             let next = next.load(Ordering::Acquire);
             debug_assert!(!next.is_null(), "a wholly claimed segment is linked");
             // AcqRel: exactly one consumer wins and retires the segment; Release publishes the
