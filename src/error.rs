@@ -72,6 +72,17 @@ pub enum PopError {
     Timeout,
 }
 
+impl PopError {
+    /// What a pop that found nothing reports: `Closed` once the queue is closed, else `Empty`.
+    pub(crate) fn empty_or_closed(closed: bool) -> PopError {
+        if closed {
+            PopError::Closed
+        } else {
+            PopError::Empty
+        }
+    }
+}
+
 impl fmt::Display for PopError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -720,26 +720,18 @@ impl<T> Queue<T> {
             };
             // SAFETY: as above; `find` returned the live segment holding `head`.
             let ready = unsafe { Self::count_ready(segment, head, max) };
+            // An abandoned slot at the head is claimed like an item, and nothing is taken.
+            let mut claimed = ready;
             // SAFETY: as for `count_ready`.
             if ready < min && unsafe { Self::is_abandoned(segment, head + ready) } {
                 if ready > 0 {
                     // Fewer than `min` items lie before the gap, so there is no batch to take.
-                    return Err(self.empty_or_closed());
+                    // SeqCst: as the emptiness check below.
+                    let tail = self.tail.index.load(Ordering::SeqCst);
+                    return Err(PopError::empty_or_closed(tail & CLOSED != 0));
                 }
-                // SeqCst: a head update like the claim below. Whoever wins skips the slot.
-                if self
-                    .head
-                    .position
-                    .compare_exchange(head, head + 1, Ordering::SeqCst, Ordering::Relaxed)
-                    .is_ok()
-                    // SAFETY: `segment` holds `head`, as `find` returned it.
-                    && head + 1 == unsafe { (*segment).start } + SEGMENT_LEN
-                {
-                    self.retire(head + 1, guard);
-                }
-                continue;
-            }
-            if ready < min {
+                claimed = 1;
+            } else if ready < min {
                 // SeqCst: the emptiness check that `Waiters` relies on (see wait.rs).
                 let tail = self.tail.index.load(Ordering::SeqCst);
                 let queued = tail_position(tail).wrapping_sub(head);
@@ -747,11 +739,7 @@ impl<T> Queue<T> {
                     // Producers have claimed those slots and are writing them.
                     backoff.snooze();
                 } else if head == self.head.position.load(Ordering::SeqCst) {
-                    return Err(if tail & CLOSED != 0 {
-                        PopError::Closed
-                    } else {
-                        PopError::Empty
-                    });
+                    return Err(PopError::empty_or_closed(tail & CLOSED != 0));
                 }
                 continue;
             }
@@ -761,19 +749,23 @@ impl<T> Queue<T> {
             if self
                 .head
                 .position
-                .compare_exchange_weak(head, head + ready, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange_weak(head, head + claimed, Ordering::SeqCst, Ordering::Relaxed)
                 .is_err()
             {
                 backoff.spin();
                 continue;
             }
-            // SAFETY: positions `head..head + ready` are ours and were seen ready; the segments
-            // holding them stay allocated while we are pinned.
+            // SAFETY: positions `head..head + claimed` are ours, the first `ready` seen ready;
+            // the segments holding them stay allocated while we are pinned.
             unsafe {
                 Self::take(segment, head, ready, &mut sink);
-                if head + ready >= (*segment).start + SEGMENT_LEN {
-                    self.retire(head + ready, guard);
+                if head + claimed >= (*segment).start + SEGMENT_LEN {
+                    self.retire(head + claimed, guard);
                 }
+            }
+            if ready == 0 {
+                // We skipped an abandoned slot; look again.
+                continue;
             }
             return Ok(ready);
         }
@@ -821,16 +813,6 @@ impl<T> Queue<T> {
             .state
             .load(Ordering::Acquire)
             == ABANDONED
-    }
-
-    /// `PopError::Closed` if the queue is closed, else `PopError::Empty`.
-    fn empty_or_closed(&self) -> PopError {
-        // SeqCst: as the emptiness check in `pop_pinned`.
-        if self.tail.index.load(Ordering::SeqCst) & CLOSED != 0 {
-            PopError::Closed
-        } else {
-            PopError::Empty
-        }
     }
 
     /// Counts consecutive ready slots from `position`, up to `max`, across segment links.

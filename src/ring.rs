@@ -591,7 +591,9 @@ impl<T> Ring<T> {
             if ready < min && lag == Some(ABANDONED.wrapping_add(1)) {
                 if ready > 0 {
                     // Fewer than `min` items lie before the gap, so there is no batch to take.
-                    return Err(self.empty_or_closed());
+                    // SeqCst: as the emptiness check below.
+                    let tail = self.tail.load(Ordering::SeqCst);
+                    return Err(PopError::empty_or_closed(tail & CLOSED != 0));
                 }
                 self.skip_abandoned(head);
                 head = self.head.load(Ordering::Relaxed);
@@ -622,11 +624,7 @@ impl<T> Ring<T> {
                     head = self.head.load(Ordering::Relaxed);
                     continue;
                 }
-                return Err(if tail & CLOSED != 0 {
-                    PopError::Closed
-                } else {
-                    PopError::Empty
-                });
+                return Err(PopError::empty_or_closed(tail & CLOSED != 0));
             }
             let new_head = self.advance(head, ready);
             // SeqCst: the index update that waiting producers' fullness checks and
@@ -672,16 +670,6 @@ impl<T> Ring<T> {
                 .stamp
                 .store(head.wrapping_add(self.one_lap), Ordering::Release);
             self.writers.notify(1);
-        }
-    }
-
-    /// `PopError::Closed` if the ring is closed, else `PopError::Empty`.
-    fn empty_or_closed(&self) -> PopError {
-        // SeqCst: as the emptiness check in `pop_batch_with`.
-        if self.tail.load(Ordering::SeqCst) & CLOSED != 0 {
-            PopError::Closed
-        } else {
-            PopError::Empty
         }
     }
 

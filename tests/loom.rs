@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{quiet_provoked_panics, PROVOKED};
+use common::{quiet_provoked_panics, Failing};
 use lfq::{PopError, PushError, Queue, Ring};
 use loom::sync::Arc;
 use loom::thread;
@@ -537,30 +537,6 @@ fn queue_two_sleepers_one_batch() {
     });
 }
 
-/// Yields 1, 2, … but panics instead of yielding `fail_at`; its `len` says `len`.
-struct FailingAt {
-    next: u32,
-    fail_at: u32,
-    len: u32,
-}
-
-impl Iterator for FailingAt {
-    type Item = u32;
-
-    fn next(&mut self) -> Option<u32> {
-        assert!(self.next != self.fail_at, "{PROVOKED}");
-        self.next += 1;
-        Some(self.next - 1)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = (self.len + 1 - self.next) as usize;
-        (left, Some(left))
-    }
-}
-
-impl ExactSizeIterator for FailingAt {}
-
 /// A batch push whose iterator panics after one item; the consumer, asleep or not, gets that
 /// item and the next push's, skipping the abandoned position in between.
 #[test]
@@ -571,11 +547,7 @@ fn queue_pop_skips_an_abandoned_position() {
             let q = Arc::clone(&q);
             thread::spawn(move || [q.pop_blocking(), q.pop_blocking()])
         };
-        let mut items = FailingAt {
-            next: 1,
-            fail_at: 2,
-            len: 2,
-        };
+        let mut items = Failing::new(1..3, Some(2), |i| i as u32);
         quiet_provoked_panics();
         let failed =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.push_many(&mut items)));
@@ -595,11 +567,7 @@ fn ring1_abandoned_slot_is_skipped_then_reused() {
             let r = Arc::clone(&r);
             thread::spawn(move || r.pop_blocking())
         };
-        let mut items = FailingAt {
-            next: 1,
-            fail_at: 1,
-            len: 1,
-        };
+        let mut items = Failing::new(1..2, Some(1), |i| i as u32);
         quiet_provoked_panics();
         let failed =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.push_many(&mut items)));

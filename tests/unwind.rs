@@ -5,49 +5,23 @@
 
 mod common;
 
-use common::{join_within, quiet_provoked_panics, Tracked, Tracker, PROMPT, PROVOKED};
+use common::{join_within, quiet_provoked_panics, Failing, Tracked, Tracker, PROMPT};
 use lfq::{PopError, PushError, Queue, Ring};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 
-/// Yields `tracker` items `first..first + len`, but panics instead of yielding the `fail_at`th.
-struct Failing<'a> {
-    tracker: &'a Arc<Tracker>,
-    next: usize,
-    end: usize,
+/// Tracked items `first..first + len`, failing at the `fail_at`th.
+fn tracked(
+    tracker: &Arc<Tracker>,
+    first: usize,
+    len: usize,
     fail_at: usize,
+) -> Failing<impl FnMut(usize) -> Tracked + '_> {
+    Failing::new(first..first + len, Some(first + fail_at), |id| {
+        tracker.item(id)
+    })
 }
-
-impl<'a> Failing<'a> {
-    fn new(tracker: &'a Arc<Tracker>, first: usize, len: usize, fail_at: usize) -> Self {
-        Failing {
-            tracker,
-            next: first,
-            end: first + len,
-            fail_at: first + fail_at,
-        }
-    }
-}
-
-impl Iterator for Failing<'_> {
-    type Item = Tracked;
-
-    fn next(&mut self) -> Option<Tracked> {
-        if self.next == self.end {
-            return None;
-        }
-        assert!(self.next != self.fail_at, "{PROVOKED}");
-        self.next += 1;
-        Some(self.tracker.item(self.next - 1))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.end - self.next, Some(self.end - self.next))
-    }
-}
-
-impl ExactSizeIterator for Failing<'_> {}
 
 /// Runs `push_many`, which must panic.
 fn push_many_panics<R>(push_many: impl FnOnce() -> R) {
@@ -88,7 +62,7 @@ fn queue_skips_what_a_panicking_push_many_claimed() {
         let tracker = Tracker::new(1000);
         let q = Arc::new(Queue::new());
         q.push(tracker.item(0)).unwrap();
-        push_many_panics(|| q.push_many(&mut Failing::new(&tracker, 1, 300, fail_at)));
+        push_many_panics(|| q.push_many(&mut tracked(&tracker, 1, 300, fail_at)));
         q.push(tracker.item(500)).unwrap();
 
         let mut expected: Vec<usize> = (0..=fail_at).collect();
@@ -116,7 +90,7 @@ fn ring_skips_what_a_panicking_push_many_claimed() {
                 ring.push(tracker.item(id)).unwrap();
                 drop(ring.pop().unwrap());
             }
-            push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 100, 50, fail_at)));
+            push_many_panics(|| ring.push_many(&mut tracked(&tracker, 100, 50, fail_at)));
             let what = format!("capacity {capacity}, failing at {fail_at}");
             assert_eq!(
                 ids(drain(&ring, Ring::pop)),
@@ -147,13 +121,13 @@ fn ring_skips_what_a_panicking_push_many_claimed() {
 fn dropping_a_queue_with_abandoned_positions_drops_only_items() {
     let tracker = Tracker::new(1000);
     let q = Queue::new();
-    push_many_panics(|| q.push_many(&mut Failing::new(&tracker, 0, 300, 150)));
+    push_many_panics(|| q.push_many(&mut tracked(&tracker, 0, 300, 150)));
     q.push(tracker.item(999)).unwrap();
     drop(q);
     tracker.assert_all_dropped();
 
     let ring = Ring::new(8);
-    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 400, 6, 3)));
+    push_many_panics(|| ring.push_many(&mut tracked(&tracker, 400, 6, 3)));
     ring.push(tracker.item(998)).unwrap();
     drop(ring);
     tracker.assert_all_dropped();
@@ -164,7 +138,7 @@ fn dropping_a_queue_with_abandoned_positions_drops_only_items() {
 fn a_full_ring_of_abandoned_slots_reports_full_until_popped_past() {
     let tracker = Tracker::new(100);
     let ring = Ring::new(2);
-    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 0, 2, 0)));
+    push_many_panics(|| ring.push_many(&mut tracked(&tracker, 0, 2, 0)));
     // The positions are taken: a push reports full rather than spinning on them.
     assert!(matches!(
         ring.push(tracker.item(10)),
@@ -181,7 +155,7 @@ fn a_full_ring_of_abandoned_slots_reports_full_until_popped_past() {
 fn force_push_evicts_an_abandoned_slot_without_handing_anything_back() {
     let tracker = Tracker::new(100);
     let ring = Ring::new(2);
-    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 0, 2, 1)));
+    push_many_panics(|| ring.push_many(&mut tracked(&tracker, 0, 2, 1)));
     // Full: item 0 and one abandoned position. The first force_push evicts item 0, the second
     // the abandoned position, which has nothing to give back.
     assert_eq!(
@@ -212,8 +186,8 @@ fn a_blocked_consumer_gets_the_items_pushed_before_the_panic() {
     });
     // Let the consumer fall asleep first (this only makes the test harder, not flaky).
     thread::sleep(std::time::Duration::from_millis(50));
-    push_many_panics(|| q.push_many(&mut Failing::new(&tracker, 0, 10, 1)));
-    push_many_panics(|| ring.push_many(&mut Failing::new(&tracker, 50, 3, 1)));
+    push_many_panics(|| q.push_many(&mut tracked(&tracker, 0, 10, 1)));
+    push_many_panics(|| ring.push_many(&mut tracked(&tracker, 50, 3, 1)));
     let popped = join_within(consumer, PROMPT, "a consumer waiting on a failed batch");
     assert_eq!(popped, (Ok(0), Ok(50)));
     drop((q, ring));
@@ -263,33 +237,8 @@ fn an_iterator_shorter_than_its_len_cannot_break_the_queue() {
     assert_eq!(drain(&ring, Ring::pop), [0, 1, 7]);
 }
 
-/// Yields `producer << 32 | seq` for `seq` in `next..end`, panicking instead at `fail`.
-struct Tagged {
-    producer: u64,
-    next: u64,
-    end: u64,
-    fail: Option<u64>,
-}
-
-impl Iterator for Tagged {
-    type Item = u64;
-
-    fn next(&mut self) -> Option<u64> {
-        if self.next == self.end {
-            return None;
-        }
-        assert!(Some(self.next) != self.fail, "{PROVOKED}");
-        self.next += 1;
-        Some(self.producer << 32 | (self.next - 1))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = (self.end - self.next) as usize;
-        (left, Some(left))
-    }
-}
-
-impl ExactSizeIterator for Tagged {}
+/// The items of the concurrent tests: `producer << 32 | seq`, made from their own index.
+type Tagged = Failing<fn(usize) -> u64>;
 
 const BATCH: u64 = 5;
 const BATCHES: u64 = 2000;
@@ -320,12 +269,12 @@ fn concurrent_failures<Q: Send + Sync + 'static>(
             let q = Arc::clone(&q);
             thread::spawn(move || {
                 for batch in 0..BATCHES {
-                    let mut items = Tagged {
-                        producer,
-                        next: batch * BATCH,
-                        end: (batch + 1) * BATCH,
-                        fail: failure(batch),
-                    };
+                    let tag = |seq: u64| (producer << 32 | seq) as usize;
+                    let mut items: Tagged = Failing::new(
+                        tag(batch * BATCH)..tag((batch + 1) * BATCH),
+                        failure(batch).map(tag),
+                        |item| item as u64,
+                    );
                     while items.len() > 0 {
                         match catch_unwind(AssertUnwindSafe(|| push_many(&q, &mut items))) {
                             Err(_) => break,

@@ -227,3 +227,42 @@ pub fn quiet_provoked_panics() {
         }));
     });
 }
+
+/// An exact-size iterator over `make(i)` for `i` in a range that panics with [`PROVOKED`]
+/// instead of yielding the item at `fail_at`, if any.
+pub struct Failing<F> {
+    next: usize,
+    end: usize,
+    fail_at: Option<usize>,
+    make: F,
+}
+
+impl<F> Failing<F> {
+    pub fn new(range: std::ops::Range<usize>, fail_at: Option<usize>, make: F) -> Self {
+        Failing {
+            next: range.start,
+            end: range.end,
+            fail_at,
+            make,
+        }
+    }
+}
+
+impl<T, F: FnMut(usize) -> T> Iterator for Failing<F> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.next == self.end {
+            return None;
+        }
+        assert!(Some(self.next) != self.fail_at, "{PROVOKED}");
+        self.next += 1;
+        Some((self.make)(self.next - 1))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.end - self.next, Some(self.end - self.next))
+    }
+}
+
+impl<T, F: FnMut(usize) -> T> ExactSizeIterator for Failing<F> {}
