@@ -89,6 +89,9 @@ func (q *Queue) SendBatch(msgs [][]byte) (int, error) {
 // SendBatchContext is SendBatch that gives up when ctx is done, returning the number already sent
 // and ctx.Err().
 func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error) {
+	if q.calls.isFreed() {
+		return 0, ErrFreed
+	}
 	if len(msgs) == 0 {
 		return 0, nil
 	}
@@ -144,7 +147,9 @@ func (q *Queue) trySendDirect(msgs [][]byte) (int, error) {
 }
 
 // packedBurst copies msgs back to back into the scratch's C memory and returns a burst function
-// that sends msgs[from:] from there with one cgo call. Calls must ask for increasing from.
+// that sends msgs[from:] from there with one cgo call. Calls must ask for increasing from. On a
+// ring each call offers at most a ringful: the library reads every size it is offered, so
+// offering the whole rest of a long batch on every call would make the batch quadratic.
 func (q *Queue) packedBurst(s *scratch, msgs [][]byte) func(from int) (int, error) {
 	total := 0
 	for _, m := range msgs {
@@ -163,7 +168,11 @@ func (q *Queue) packedBurst(s *scratch, msgs [][]byte) func(from int) (int, erro
 		for ; at < from; at++ {
 			off += int(sizes[at])
 		}
-		return q.trySendBurst(data[off:], sizes[from:])
+		end := len(sizes)
+		if q.capacity > 0 {
+			end = min(end, from+q.capacity)
+		}
+		return q.trySendBurst(data[off:], sizes[from:end])
 	}
 }
 
@@ -198,6 +207,9 @@ func (q *Queue) RecvBatch(dst [][]byte) (int, error) {
 // RecvBatchContext is RecvBatch that gives up when ctx is done, returning 0 and ctx.Err(); no
 // message is taken in that case.
 func (q *Queue) RecvBatchContext(ctx context.Context, dst [][]byte) (int, error) {
+	if q.calls.isFreed() {
+		return 0, ErrFreed
+	}
 	if len(dst) == 0 {
 		return 0, nil
 	}

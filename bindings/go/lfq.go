@@ -12,8 +12,8 @@
 // in the library. A single Send and Recv then cost about twice a buffered channel's, the Recv
 // allocating the slice it returns, and [Queue.SendBatch] / [Queue.RecvBatch] under half per message.
 // Unbounded queues make one cgo call per call, which alone costs about a channel operation. Other
-// reasons to use lfq from Go: sharing a queue with C code in the same process, and holding large
-// backlogs outside the Go heap.
+// reasons to use lfq from Go: sharing a queue with C code in the same process ([Queue.Handle]),
+// and holding large backlogs outside the Go heap.
 //
 // Blocking calls wait in Go, not in C: any number of goroutines blocked in Recv or Send on one
 // queue cost at most one OS thread per direction, and cancelling their context returns promptly.
@@ -68,6 +68,9 @@ var (
 	ErrFreed = errors.New("lfq: queue already freed")
 	// ErrInvalid is wrapped by errors about bad arguments, such as a ring capacity that is not positive.
 	ErrInvalid = errors.New("lfq: invalid argument")
+	// ErrNoMemory is wrapped by errors about memory the library could not allocate, such as
+	// the slots of a very large ring.
+	ErrNoMemory = errors.New("lfq: out of memory")
 )
 
 // Queue is a FIFO queue of byte messages, unbounded ([NewQueue]) or bounded ([NewRing]).
@@ -101,7 +104,8 @@ func NewQueue() *Queue {
 }
 
 // NewRing returns an empty bounded queue that holds at most capacity messages. It returns an
-// error wrapping [ErrInvalid] when capacity is not positive or is too large for the library.
+// error wrapping [ErrInvalid] when capacity is not positive or is too large for the library, and
+// one wrapping [ErrNoMemory] when the library cannot allocate that many slots.
 func NewRing(capacity int) (*Queue, error) {
 	if capacity <= 0 {
 		return nil, fmt.Errorf("%w: ring capacity must be positive, got %d", ErrInvalid, capacity)
@@ -117,6 +121,9 @@ func newQueue(capacity int) (*Queue, error) {
 		st = C.lfq_queue_new(&opts, &h)
 	} else {
 		st = C.lfq_ring_new(C.size_t(capacity), &opts, &h)
+	}
+	if st != C.LFQ_OK && capacity > 0 {
+		return nil, fmt.Errorf("%w (ring capacity %d)", statusError(st), capacity)
 	}
 	if st != C.LFQ_OK {
 		return nil, statusError(st)
@@ -187,6 +194,20 @@ func (q *Queue) Len() int {
 	n := int(C.golfq_len(q.h))
 	c.exit()
 	return n
+}
+
+// Handle returns the queue's library handle, an lfq_queue * of include/lfq.h, for C code in the
+// same process that sends and receives on the same queue (a bytes queue: lfq_send, lfq_recv and
+// their batch forms). Go goroutines waiting on the queue wake when C code sends or receives.
+//
+// The C code must call the same copy of liblfq that this package links: C compiled into the same
+// Go program, or, with the lfq_pkgconfig build tag, the installed shared library. The handle is
+// valid until [Queue.Free], which C code must never call lfq_destroy in place of; keep the Queue
+// reachable (runtime.KeepAlive) while C code uses the handle, or the finalizer may free it.
+func (q *Queue) Handle() unsafe.Pointer {
+	// The handle is C memory, which the Go garbage collector never moves or frees; unsafe.Add
+	// turns the integer back into that pointer.
+	return unsafe.Add(nil, uintptr(q.h))
 }
 
 // Cap returns the capacity of a ring, or 0 for an unbounded queue.
@@ -353,6 +374,8 @@ func statusError(st C.lfq_status) error {
 		return ErrTooLarge
 	case C.LFQ_ERR_INVALID_ARGUMENT:
 		return fmt.Errorf("%w: %s", ErrInvalid, C.GoString(C.lfq_strerror(st)))
+	case C.LFQ_ERR_NO_MEMORY:
+		return ErrNoMemory
 	default:
 		return fmt.Errorf("lfq: %s (status %d)", C.GoString(C.lfq_strerror(st)), int(st))
 	}

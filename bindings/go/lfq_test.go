@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lfq-dev/lfq/bindings/go/internal/cpeer"
 )
 
 // within fails the test if f does not return within d; blocking calls under test must never hang
@@ -153,6 +155,15 @@ func TestBadCapacity(t *testing.T) {
 		if c <= 0 && !errors.Is(err, ErrInvalid) {
 			t.Fatalf("NewRing(%d) = %v, want ErrInvalid", c, err)
 		}
+	}
+	// Within the library's limit, but more slots than any machine can allocate.
+	q, err := NewRing(1 << 40)
+	if err == nil {
+		q.Free()
+		t.Fatal("NewRing(1<<40) succeeded, want ErrNoMemory")
+	}
+	if !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("NewRing(1<<40) = %v, want ErrNoMemory", err)
 	}
 }
 
@@ -408,7 +419,8 @@ func TestCancelLosesNothing(t *testing.T) {
 
 // TestForeignProducerWakesWaiter sends through the library without the Go-side wake-up, as C code
 // sharing the queue would: the watcher must still wake the blocked receiver.
-func TestForeignProducerWakesWaiter(t *testing.T) {
+// C code sharing a queue through Handle: its sends and receives wake goroutines waiting in Go.
+func TestSharedWithCWakesGoWaiters(t *testing.T) {
 	q := newRing(t, 1)
 	got := make(chan []byte, 1)
 	go func() {
@@ -419,7 +431,7 @@ func TestForeignProducerWakesWaiter(t *testing.T) {
 		got <- msg
 	}()
 	waitForWaiters(t, &q.readers, 1)
-	if err := q.trySend([]byte("from C")); err != nil {
+	if err := cpeer.Send(q.Handle(), "from C"); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -428,18 +440,18 @@ func TestForeignProducerWakesWaiter(t *testing.T) {
 			t.Fatalf("Recv = %q", msg)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a send that bypassed Go did not wake the receiver")
+		t.Fatal("a send from C did not wake the receiver")
 	}
 
-	// And the other way round: room made without Go's wake-up frees a blocked sender.
+	// And the other way round: room made by C frees a blocked sender.
 	if err := q.Send([]byte("a")); err != nil {
 		t.Fatal(err)
 	}
 	sent := make(chan error, 1)
 	go func() { sent <- q.Send([]byte("b")) }()
 	waitForWaiters(t, &q.writers, 1)
-	if msg, err := q.tryRecv(); err != nil || string(msg) != "a" {
-		t.Fatalf("tryRecv = %q, %v", msg, err)
+	if msg, err := cpeer.Recv(q.Handle(), q.MaxMessageSize()); err != nil || msg != "a" {
+		t.Fatalf("C receive = %q, %v", msg, err)
 	}
 	select {
 	case err := <-sent:
@@ -447,8 +459,12 @@ func TestForeignProducerWakesWaiter(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a receive that bypassed Go did not wake the sender")
+		t.Fatal("a receive from C did not wake the sender")
 	}
+	if msg, err := cpeer.Recv(q.Handle(), q.MaxMessageSize()); err != nil || msg != "b" {
+		t.Fatalf("C receive = %q, %v", msg, err)
+	}
+	runtime.KeepAlive(q)
 }
 
 func TestUseAfterFree(t *testing.T) {
@@ -470,7 +486,10 @@ func TestUseAfterFree(t *testing.T) {
 	_, checks["TryRecv"] = q.TryRecv()
 	_, checks["RecvContext"] = q.RecvContext(context.Background())
 	_, checks["SendBatch"] = q.SendBatch([][]byte{{1}})
+	_, checks["SendBatch(nil)"] = q.SendBatch(nil)
+	_, checks["SendBatch(oversized)"] = q.SendBatch([][]byte{make([]byte, q.MaxMessageSize()+1)})
 	_, checks["RecvBatch"] = q.RecvBatch(make([][]byte, 1))
+	_, checks["RecvBatch(nil)"] = q.RecvBatch(nil)
 	for name, err := range checks {
 		if err != ErrFreed {
 			t.Errorf("%s after Free = %v, want ErrFreed", name, err)

@@ -156,6 +156,8 @@ pub(crate) trait Backend<T> {
     fn closed(&self) -> bool;
     /// The largest all-or-nothing batch that can ever succeed.
     fn batch_limit(&self) -> usize;
+    /// How many more items fit now, as a snapshot (`usize::MAX` when unbounded).
+    fn room(&self) -> usize;
     /// Pops everything left, for lfq_destroy.
     fn drain(&self, mut each: impl FnMut(T)) {
         while self.pop_batch(1, usize::MAX, |_, item| each(item)).is_ok() {}
@@ -218,6 +220,10 @@ impl<T> Backend<T> for Queue<T> {
     fn batch_limit(&self) -> usize {
         usize::MAX
     }
+
+    fn room(&self) -> usize {
+        usize::MAX
+    }
 }
 
 impl<T> Backend<T> for Ring<T> {
@@ -273,6 +279,10 @@ impl<T> Backend<T> for Ring<T> {
 
     fn batch_limit(&self) -> usize {
         self.capacity().unwrap_or(usize::MAX)
+    }
+
+    fn room(&self) -> usize {
+        self.batch_limit().saturating_sub(self.len())
     }
 }
 

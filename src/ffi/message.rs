@@ -307,21 +307,33 @@ unsafe fn send_array(
                 msg
             })
         } else {
-            // Heap copies can fail, and the engine cannot take back a half-made batch, so
-            // every message is made before any is pushed; those left over are freed on return.
+            // Heap copies can fail, and the engine cannot take back a half-made batch, so the
+            // messages are made before any is pushed; those left over are freed on return.
+            let count = if all { n } else { burst_copies(e, n, timeout) };
             let mut messages = Vec::new();
-            messages.try_reserve_exact(n).map_err(|_| LFQ_ERR_NO_MEMORY)?;
+            messages.try_reserve_exact(count).map_err(|_| LFQ_ERR_NO_MEMORY)?;
             let mut offset = 0;
-            for &size in sizes {
+            for &size in &sizes[..count] {
                 messages.push(Message::copy_from(&data[offset..offset + size])?);
                 offset += size;
             }
             let mut messages = messages.into_iter();
-            engine::push_until(e, n, min, timeout, |_| {
+            engine::push_until(e, count, min, timeout, |_| {
                 messages.next().expect("one message made per item")
             })
         }
     })
+}
+
+/// How many of `n` heap messages a burst copies before pushing: as many as fit now, at least
+/// one. Copying all `n` on every call would make a caller that feeds a long list into a small
+/// ring burst by burst pay for the whole rest of the list each time: quadratic. A burst that
+/// will wait for room copies up to the ring's capacity, to fill what the wait frees.
+fn burst_copies<B: Backend<Message>>(e: &B, n: usize, timeout: Timeout) -> usize {
+    match e.room() {
+        0 if timeout != Timeout::Poll => n.min(e.batch_limit()),
+        room => n.min(room.max(1)),
+    }
 }
 
 /// Shared body of lfq_recv_bulk / lfq_recv_burst.

@@ -1149,6 +1149,65 @@ static void test_ring_map_interoperates(void) {
     lfq_destroy(q);
 }
 
+typedef struct later_recv {
+    lfq_queue *q;
+    lfq_status result;
+    int in_order; /* the four messages are those sent first, in order */
+} later_recv;
+
+static void *recv_four_later(void *arg) {
+    later_recv *l = arg;
+    lfq_message msgs[4];
+    size_t count = 0;
+    sleep_ms(20); /* let the sender find the ring full and wait */
+    l->result = lfq_recv_bulk(l->q, msgs, 4, &count, -1);
+    l->in_order = count == 4;
+    for (size_t i = 0; i < count; i++)
+        l->in_order &= matches(lfq_message_data(&msgs[i]), 300, (unsigned)i);
+    lfq_message_release(msgs, count);
+    return NULL;
+}
+
+/* Bursts of messages too long to sit inline: the library copies them before it pushes, and only
+ * as many as can go in; the rest of the caller's list is neither sent nor leaked. */
+static void test_bytes_burst_of_heap_messages(void) {
+    lfq_options o = bytes_options(1000);
+    lfq_queue *r = NULL;
+    CHECK_OK(lfq_ring_new(4, &o, &r));
+    enum { N = 10, SIZE = 300 };
+    size_t sizes[N];
+    uint8_t data[N * SIZE];
+    for (size_t i = 0; i < N; i++) {
+        sizes[i] = SIZE;
+        fill(data + i * SIZE, SIZE, (unsigned)i);
+    }
+    size_t count = 99;
+    CHECK_OK(lfq_send_burst(r, data, sizes, 2, &count, 0)); /* room for 2 more */
+    CHECK_SIZE(count, 2);
+    CHECK_OK(lfq_send_burst(r, data + 2 * SIZE, sizes, N - 2, &count, 0));
+    CHECK_SIZE(count, 2);
+    CHECK_STATUS(lfq_send_burst(r, data, sizes, N, &count, 0), LFQ_FULL);
+    CHECK_STATUS(lfq_send_burst(r, data, sizes, N, &count, 1 * MS), LFQ_TIMEOUT);
+    CHECK_SIZE(count, 0);
+
+    /* A burst that waits on a full ring sends what the wait frees, in order. */
+    pthread_t t;
+    later_recv later = {.q = r};
+    CHECK(pthread_create(&t, NULL, recv_four_later, &later) == 0);
+    CHECK_OK(lfq_send_burst(r, data, sizes, N, &count, -1));
+    CHECK(count >= 1 && count <= 4);
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK_OK(later.result);
+    CHECK(later.in_order);
+    lfq_message msgs[4];
+    size_t got = 0;
+    CHECK_OK(lfq_recv_burst(r, msgs, 4, &got, 0));
+    CHECK_SIZE(got, count);
+    for (size_t i = 0; i < got; i++) CHECK(matches(lfq_message_data(&msgs[i]), SIZE, (unsigned)i));
+    lfq_message_release(msgs, got);
+    lfq_destroy(r);
+}
+
 typedef struct sleeping_recv {
     lfq_queue *q;
     lfq_message msg;
@@ -1450,6 +1509,7 @@ int main(int argc, char **argv) {
         TEST(test_bytes_recv_into),
         TEST(test_bytes_too_large),
         TEST(test_bytes_bulk_and_burst),
+        TEST(test_bytes_burst_of_heap_messages),
         TEST(test_destroy_frees_messages),
         TEST(test_item_free_on_destroy),
         TEST(test_item_free_reentering_destroy_is_refused),
