@@ -334,9 +334,9 @@ extern "C" {
  *   lfq_destroy(); on any other status `*out` is left unchanged.
  * - Blocking: never blocks.
  * - `options` may be NULL (pointer items, no item_free callback).
- * - Returns LFQ_OK, or LFQ_ERR_INVALID_ARGUMENT (`out` NULL, or bad options: unknown payload,
+ * - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (`out` NULL, or bad options: unknown payload,
  *   max_message_size over LFQ_MAX_MESSAGE_SIZE_LIMIT or set on a pointer queue, item_free set
- *   on a bytes queue).
+ *   on a bytes queue), or LFQ_ERR_NO_MEMORY.
  *
  * # Safety
  * `options` must be NULL or point to an `lfq_options`; `out` must be NULL or writable.
@@ -560,8 +560,9 @@ lfq_status lfq_recv_into(struct lfq_queue *q,
  *   or close, > 0 at most that many nanoseconds). The wait polls, yielding and then sleeping in
  *   naps of up to 1 ms, so it may notice room or close that late.
  * - `*sent` (if `sent` is not NULL) is set on every return: `n` on LFQ_OK, else 0, with one
- *   exception: on an unbounded queue that another thread closes during the call, the send may
- *   stop part way with LFQ_CLOSED, and then the first `*sent` messages are queued.
+ *   exception: on an unbounded queue that another thread closes during the call, or that
+ *   cannot grow, the send may stop part way with LFQ_CLOSED or LFQ_ERR_NO_MEMORY, and then the
+ *   first `*sent` messages are queued.
  * - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
  *   LFQ_ERR_INVALID_ARGUMENT (NULL handle, NULL `sizes` with n > 0, NULL `data` with a
  *   non-zero total, n larger than the ring's capacity), LFQ_ERR_TOO_LARGE (any message over
@@ -680,7 +681,8 @@ void lfq_message_release(struct lfq_message *msgs, size_t n);
  * - Blocking: only on a full ring with timeout_ns != 0: < 0 sleeps until there is room or the
  *   queue closes, > 0 sleeps at most that many nanoseconds. An unbounded queue never waits.
  * - Returns LFQ_OK, LFQ_FULL (full ring, timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
- *   LFQ_ERR_INVALID_ARGUMENT (NULL handle), LFQ_ERR_WRONG_KIND (bytes queue).
+ *   LFQ_ERR_INVALID_ARGUMENT (NULL handle), LFQ_ERR_NO_MEMORY (an unbounded queue could not
+ *   grow), LFQ_ERR_WRONG_KIND (bytes queue).
  *
  * # Safety
  * `q` must be NULL or a live handle.
@@ -707,9 +709,10 @@ lfq_status lfq_pop(struct lfq_queue *q, void **item_out, int64_t timeout_ns);
  *
  * - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
  * - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them,
- *   with one exception: on an unbounded queue that another thread closes during the call, the
- *   push may stop part way with LFQ_CLOSED. The queue then holds the first `*pushed` items
- *   (they will be popped like any other), and the caller keeps the rest. The `items` array
+ *   with one exception: on an unbounded queue that another thread closes during the call, or
+ *   that cannot grow, the push may stop part way with LFQ_CLOSED or LFQ_ERR_NO_MEMORY. The
+ *   queue then holds the first `*pushed` items (they will be popped like any other), and the
+ *   caller keeps the rest. The `items` array
  *   itself stays the caller's and is not retained.
  * - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room or
  *   close, > 0 at most that many nanoseconds); an unbounded queue never waits. The wait polls,
@@ -718,7 +721,7 @@ lfq_status lfq_pop(struct lfq_queue *q, void **item_out, int64_t timeout_ns);
  *   the exception above.
  * - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
  *   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0, or n larger than the ring's
- *   capacity), LFQ_ERR_WRONG_KIND.
+ *   capacity), LFQ_ERR_NO_MEMORY, LFQ_ERR_WRONG_KIND.
  *
  * # Safety
  * `q` must be NULL or a live handle; `items` must hold `n` pointers; `pushed` NULL or writable.
@@ -738,9 +741,10 @@ lfq_status lfq_push_bulk(struct lfq_queue *q,
  * - Blocking: with timeout_ns != 0 on a full ring, waits for room for at least one item
  *   (< 0 until room or close, > 0 at most that many nanoseconds).
  * - `*pushed` (if `pushed` is not NULL) is set on every return: the count pushed, 0 on failure.
- * - Returns LFQ_OK (1..n pushed; also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT,
- *   LFQ_CLOSED, LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0),
- *   LFQ_ERR_WRONG_KIND.
+ * - Returns LFQ_OK (1..n pushed; also for n == 0, and when an unbounded queue could grow only
+ *   part of the way), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
+ *   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0), LFQ_ERR_NO_MEMORY (not
+ *   even one pushed), LFQ_ERR_WRONG_KIND.
  *
  * # Safety
  * `q` must be NULL or a live handle; `items` must hold `n` pointers; `pushed` NULL or writable.

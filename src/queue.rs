@@ -97,7 +97,8 @@ struct Segment<T> {
 }
 
 impl<T> Segment<T> {
-    /// Allocates an unlinked segment starting at position `start`.
+    /// Allocates an unlinked segment starting at position `start`, or returns null when the
+    /// allocator has no memory for it.
     fn alloc(start: usize) -> *mut Segment<T> {
         #[cfg(not(loom))]
         {
@@ -108,7 +109,7 @@ impl<T> Segment<T> {
             unsafe {
                 let segment = std::alloc::alloc_zeroed(layout).cast::<Segment<T>>();
                 if segment.is_null() {
-                    std::alloc::handle_alloc_error(layout);
+                    return segment;
                 }
                 ptr::addr_of_mut!((*segment).start).write(start);
                 give_back::allocated(layout.size());
@@ -126,6 +127,13 @@ impl<T> Segment<T> {
                 start,
             }))
         }
+    }
+
+    /// Ends the process as std's collections do when the allocator fails them; for the Rust API,
+    /// whose pushes report only `Closed`. The C layer reports `LFQ_ERR_NO_MEMORY` instead.
+    #[cold]
+    fn out_of_memory() -> ! {
+        std::alloc::handle_alloc_error(std::alloc::Layout::new::<Segment<T>>())
     }
 
     /// Frees a segment without dropping any value in it (values are moved out by consumers or by
@@ -244,7 +252,8 @@ impl<T> Pool<T> {
         }
     }
 
-    /// A segment with no ready slot and no link: a pooled one if any, else a new one.
+    /// A segment with no ready slot and no link: a pooled one if any, else a new one, or null
+    /// when there is no memory for one.
     fn get(&self) -> *mut Segment<T> {
         for slot in &self.slots {
             // Relaxed load: a cheap filter. Acquire swap: takes ownership, pairing with the
@@ -312,6 +321,15 @@ struct Tail<T> {
     segment: AtomicPtr<Segment<T>>,
 }
 
+/// Why a push claimed nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The queue is closed.
+    Closed,
+    /// The claim had to link a new segment, and the allocator could not supply one.
+    NoMemory,
+}
+
 /// An unbounded multi-producer multi-consumer FIFO queue.
 ///
 /// Pushes never block and never fail unless the queue is closed. Pops can wait for an item,
@@ -350,8 +368,16 @@ unsafe impl<T: Send> Sync for Queue<T> {}
 impl<T> Queue<T> {
     /// Creates an empty queue.
     pub fn new() -> Self {
+        Self::try_new().unwrap_or_else(|| Segment::<T>::out_of_memory())
+    }
+
+    /// Creates an empty queue, or returns `None` when there is no memory for its first segment.
+    pub(crate) fn try_new() -> Option<Self> {
         let first = Segment::alloc(0);
-        Queue {
+        if first.is_null() {
+            return None;
+        }
+        Some(Queue {
             head: CachePadded::new(Head {
                 position: AtomicUsize::new(0),
                 segment: AtomicPtr::new(first),
@@ -363,7 +389,7 @@ impl<T> Queue<T> {
             readers: CachePadded::new(Waiters::new()),
             pool: Arc::new(Pool::new()),
             _owns: PhantomData,
-        }
+        })
     }
 
     /// Pushes an item at the back of the queue.
@@ -371,6 +397,16 @@ impl<T> Queue<T> {
     /// Fails only with [`PushError::Closed`], handing the item back.
     #[inline(always)]
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
+        match self.try_push(item) {
+            Ok(()) => Ok(()),
+            Err((item, Refused::Closed)) => Err(PushError::Closed(item)),
+            Err((_, Refused::NoMemory)) => Segment::<T>::out_of_memory(),
+        }
+    }
+
+    /// `push`, reporting a segment the allocator could not supply instead of ending the process.
+    #[inline(always)]
+    pub(crate) fn try_push(&self, item: T) -> Result<(), (T, Refused)> {
         let Err(item) = self.push_fast(item) else {
             return Ok(());
         };
@@ -382,7 +418,7 @@ impl<T> Queue<T> {
                 self.readers.notify(1);
                 Ok(())
             }
-            Err(()) => Err(PushError::Closed(item)),
+            Err(why) => Err((item, why)),
         }
     }
 
@@ -444,22 +480,27 @@ impl<T> Queue<T> {
         &self,
         items: &mut I,
     ) -> Result<usize, PushError<()>> {
-        self.push_from(items.len(), |_| {
+        let made = self.push_from(items.len(), |_| {
             items
                 .next()
                 .expect("ExactSizeIterator reported a wrong len")
-        })
+        });
+        match made {
+            (_, Some(Refused::NoMemory)) => Segment::<T>::out_of_memory(),
+            (0, Some(Refused::Closed)) => Err(PushError::Closed(())),
+            (pushed, _) => Ok(pushed),
+        }
     }
 
     /// Pushes `count` items; `make(i)` builds the `i`th, and is called for `0, 1, …` in order,
-    /// once for each item pushed. An unbounded queue always has room: only a close stops the
-    /// batch, at its next claim of a segment, and then the count of items pushed before it comes
-    /// back (`Closed` if none was).
+    /// once for each item pushed. An unbounded queue always has room: only a close, or a segment
+    /// the allocator cannot supply, stops the batch, at its next claim of a segment. Returns how
+    /// many were pushed and, if that is fewer than `count`, why.
     pub(crate) fn push_from(
         &self,
         count: usize,
         mut make: impl FnMut(usize) -> T,
-    ) -> Result<usize, PushError<()>> {
+    ) -> (usize, Option<Refused>) {
         let mut pushed = 0;
         while pushed < count {
             match self.claim(count - pushed) {
@@ -480,18 +521,17 @@ impl<T> Queue<T> {
                     self.readers.notify(claimed);
                     pushed += claimed;
                 }
-                Err(()) if pushed == 0 => return Err(PushError::Closed(())),
-                Err(()) => break,
+                Err(why) => return (pushed, Some(why)),
             }
         }
-        Ok(pushed)
+        (pushed, None)
     }
 
     /// Claims between 1 and `want` consecutive slots in the tail segment, linking the next
     /// segment when the claim fills this one. Returns the segment, the offset of the first
-    /// claimed slot in it and the count, or `Err` when the queue is closed.
+    /// claimed slot in it and the count, or why nothing was claimed.
     #[inline(never)]
-    fn claim(&self, want: usize) -> Result<(*const Segment<T>, usize, usize), ()> {
+    fn claim(&self, want: usize) -> Result<(*const Segment<T>, usize, usize), Refused> {
         let backoff = Backoff::new();
         let mut spare: *mut Segment<T> = ptr::null_mut();
         // Acquire: pairs with the Release increments below, so the segment pointer read after
@@ -499,7 +539,7 @@ impl<T> Queue<T> {
         let mut index = self.tail.index.load(Ordering::Acquire);
         let claimed = loop {
             if index & CLOSED != 0 {
-                break Err(());
+                break Err(Refused::Closed);
             }
             let count = index >> SHIFT;
             let offset = count % LAP;
@@ -512,7 +552,12 @@ impl<T> Queue<T> {
             let take = want.min(SEGMENT_LEN - offset);
             let fills = offset + take == SEGMENT_LEN;
             if fills && spare.is_null() {
+                // Before the claim: a claim that fills the segment must link the next one, and
+                // cannot be taken back once made.
                 spare = self.pool.get();
+                if spare.is_null() {
+                    break Err(Refused::NoMemory);
+                }
             }
             // Acquire: pairs with the Release store in the linking branch below, so the
             // segment's `start` is visible. Only dereferenced after the CAS below succeeds.

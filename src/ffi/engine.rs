@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::lfq_status::{self, *};
+use crate::queue::Refused;
 use crate::{PopError, PushError, Queue, Ring};
 
 /// A C timeout argument, decoded once per call.
@@ -48,7 +49,8 @@ impl Timeout {
 }
 
 /// A failed batch call: its status, and how many items it moved before failing. Only a bulk
-/// push into an unbounded queue that a concurrent close cuts short has moved any (`push_until`).
+/// push into an unbounded queue that a concurrent close or a failed allocation cuts short has
+/// moved any (`push_until`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BatchError {
     pub(crate) status: lfq_status,
@@ -132,18 +134,20 @@ impl Backoff {
 
 /// The engine operations the C layer uses, implemented by [`Queue`] and [`Ring`].
 pub(crate) trait Backend<T> {
-    /// One push with the C timeout semantics.
-    fn push_one(&self, item: T, timeout: Timeout) -> Result<(), PushError<T>>;
+    /// One push with the C timeout semantics. An item not pushed is dropped: the caller still
+    /// has what it was made from.
+    fn push_one(&self, item: T, timeout: Timeout) -> Result<(), lfq_status>;
     /// One pop with the C timeout semantics.
     fn pop_one(&self, timeout: Timeout) -> Result<T, PopError>;
     /// Pushes between `min` and `count` items built by `make(0)`, `make(1)`, … in order (an
-    /// unbounded queue that is closed part way may push fewer; see `push_until`).
+    /// unbounded queue that is closed part way may push fewer; see `push_until`). LFQ_FULL when
+    /// there is no room for `min`.
     fn push_from(
         &self,
         min: usize,
         count: usize,
         make: impl FnMut(usize) -> T,
-    ) -> Result<usize, PushError<()>>;
+    ) -> Result<usize, BatchError>;
     /// Pops between `min` and `max` items into `sink(index in the batch, item)`.
     fn pop_batch(
         &self,
@@ -166,9 +170,9 @@ pub(crate) trait Backend<T> {
 
 impl<T> Backend<T> for Queue<T> {
     #[inline]
-    fn push_one(&self, item: T, _timeout: Timeout) -> Result<(), PushError<T>> {
+    fn push_one(&self, item: T, _timeout: Timeout) -> Result<(), lfq_status> {
         // Never full, so there is nothing to wait for.
-        self.push(item)
+        self.try_push(item).map_err(|(_, why)| refused_status(why))
     }
 
     #[inline]
@@ -183,12 +187,20 @@ impl<T> Backend<T> for Queue<T> {
     #[inline]
     fn push_from(
         &self,
-        _min: usize,
+        min: usize,
         count: usize,
         make: impl FnMut(usize) -> T,
-    ) -> Result<usize, PushError<()>> {
-        // Never full: `min` only matters to a close, which push_until handles.
-        Queue::push_from(self, count, make)
+    ) -> Result<usize, BatchError> {
+        // Never full. A batch stopped part way by a close is push_until's to report; one stopped
+        // by the allocator has still done what a burst asks once it pushed `min`.
+        match Queue::push_from(self, count, make) {
+            (0, Some(why)) => Err(refused_status(why).into()),
+            (pushed, Some(Refused::NoMemory)) if pushed < min => Err(BatchError {
+                status: LFQ_ERR_NO_MEMORY,
+                moved: pushed,
+            }),
+            (pushed, _) => Ok(pushed),
+        }
     }
 
     #[inline]
@@ -228,12 +240,13 @@ impl<T> Backend<T> for Queue<T> {
 
 impl<T> Backend<T> for Ring<T> {
     #[inline]
-    fn push_one(&self, item: T, timeout: Timeout) -> Result<(), PushError<T>> {
+    fn push_one(&self, item: T, timeout: Timeout) -> Result<(), lfq_status> {
         match timeout {
             Timeout::Poll => self.push(item),
             Timeout::Forever => self.push_blocking(item),
             Timeout::For(d) => self.push_timeout(item, d),
         }
+        .map_err(push_error)
     }
 
     #[inline]
@@ -251,8 +264,8 @@ impl<T> Backend<T> for Ring<T> {
         min: usize,
         count: usize,
         make: impl FnMut(usize) -> T,
-    ) -> Result<usize, PushError<()>> {
-        Ring::push_from(self, min, count, make)
+    ) -> Result<usize, BatchError> {
+        Ring::push_from(self, min, count, make).map_err(|err| push_error(err).into())
     }
 
     #[inline]
@@ -286,13 +299,21 @@ impl<T> Backend<T> for Ring<T> {
     }
 }
 
-/// Maps a failed single push to its status.
+/// Maps a failed push to its status.
 #[inline]
-pub(crate) fn push_error<T>(err: PushError<T>) -> lfq_status {
+fn push_error<T>(err: PushError<T>) -> lfq_status {
     match err {
         PushError::Full(_) => LFQ_FULL,
         PushError::Closed(_) => LFQ_CLOSED,
         PushError::Timeout(_) => LFQ_TIMEOUT,
+    }
+}
+
+/// Maps an unbounded queue's refusal to its status.
+fn refused_status(why: Refused) -> lfq_status {
+    match why {
+        Refused::Closed => LFQ_CLOSED,
+        Refused::NoMemory => LFQ_ERR_NO_MEMORY,
     }
 }
 
@@ -311,8 +332,9 @@ pub(crate) fn pop_error(err: PopError) -> lfq_status {
 /// when it is pushed: once each, in order, and never for items not pushed.
 ///
 /// One case breaks all-or-nothing: an unbounded queue claims a segment at a time, so a close
-/// that lands between two claims of a bulk push stops it part way. The items already queued
-/// cannot be taken back, so the failure reports how many there are.
+/// that lands between two claims of a bulk push, or an allocation of the next segment that
+/// fails, stops it part way. The items already queued cannot be taken back, so the failure
+/// reports how many there are.
 ///
 /// The first attempt is inlined into the caller, so a batch that goes through at once pays no
 /// further call; waiting and retrying is `push_retry`.
@@ -340,7 +362,7 @@ where
 /// What a push attempt means for `push_until`: its result, or `None` for full (wait and retry).
 #[inline(always)]
 fn push_outcome(
-    attempt: Result<usize, PushError<()>>,
+    attempt: Result<usize, BatchError>,
     min: usize,
 ) -> Option<Result<usize, BatchError>> {
     match attempt {
@@ -349,8 +371,8 @@ fn push_outcome(
             status: LFQ_CLOSED,
             moved: n,
         })),
-        Err(PushError::Closed(())) => Some(Err(LFQ_CLOSED.into())),
-        Err(PushError::Full(()) | PushError::Timeout(())) => None,
+        Err(err) if err.status == LFQ_FULL => None,
+        Err(err) => Some(Err(err)),
     }
 }
 

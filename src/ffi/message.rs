@@ -172,12 +172,13 @@ pub unsafe extern "C" fn lfq_send(
         let q = unsafe { handle(q) }?;
         let timeout = Timeout::from_ns(timeout_ns);
         with_bytes_engine!(q, e => {
-            // SAFETY: forwarded caller contract.
-            let bytes = unsafe { input_bytes(data, size) }?;
+            // The size first: one too large for any buffer is still TOO_LARGE, not invalid.
             if size > q.max_message_size {
                 return Err(LFQ_ERR_TOO_LARGE);
             }
-            e.push_one(Message::copy_from(bytes)?, timeout).map_err(engine::push_error)
+            // SAFETY: forwarded caller contract.
+            let bytes = unsafe { input_bytes(data, size) }?;
+            e.push_one(Message::copy_from(bytes)?, timeout)
         })
     })
 }
@@ -284,6 +285,10 @@ unsafe fn send_array(
         }
         // SAFETY: forwarded caller contract: `sizes` holds `n` lengths.
         let sizes = unsafe { input_array(sizes, n) }?;
+        // Sizes over the maximum first, as lfq_send checks them.
+        if sizes.iter().any(|&size| size > q.max_message_size) {
+            return Err(LFQ_ERR_TOO_LARGE.into());
+        }
         let mut total: usize = 0;
         let mut largest = 0;
         for &size in sizes {
@@ -292,9 +297,6 @@ unsafe fn send_array(
         }
         // SAFETY: forwarded caller contract: `data` holds the messages back to back.
         let data = unsafe { input_bytes(data, total) }?;
-        if largest > q.max_message_size {
-            return Err(LFQ_ERR_TOO_LARGE.into());
-        }
         let min = if all { n } else { 1 };
         let timeout = Timeout::from_ns(timeout_ns);
         if largest <= LFQ_INLINE_MESSAGE_SIZE {
@@ -369,8 +371,9 @@ unsafe fn recv_array(
 ///   or close, > 0 at most that many nanoseconds). The wait polls, yielding and then sleeping in
 ///   naps of up to 1 ms, so it may notice room or close that late.
 /// - `*sent` (if `sent` is not NULL) is set on every return: `n` on LFQ_OK, else 0, with one
-///   exception: on an unbounded queue that another thread closes during the call, the send may
-///   stop part way with LFQ_CLOSED, and then the first `*sent` messages are queued.
+///   exception: on an unbounded queue that another thread closes during the call, or that
+///   cannot grow, the send may stop part way with LFQ_CLOSED or LFQ_ERR_NO_MEMORY, and then the
+///   first `*sent` messages are queued.
 /// - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, NULL `sizes` with n > 0, NULL `data` with a
 ///   non-zero total, n larger than the ring's capacity), LFQ_ERR_TOO_LARGE (any message over

@@ -338,9 +338,9 @@ unsafe fn publish(out: *mut *mut lfq_queue, handle: Box<lfq_queue>) {
 ///   lfq_destroy(); on any other status `*out` is left unchanged.
 /// - Blocking: never blocks.
 /// - `options` may be NULL (pointer items, no item_free callback).
-/// - Returns LFQ_OK, or LFQ_ERR_INVALID_ARGUMENT (`out` NULL, or bad options: unknown payload,
+/// - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (`out` NULL, or bad options: unknown payload,
 ///   max_message_size over LFQ_MAX_MESSAGE_SIZE_LIMIT or set on a pointer queue, item_free set
-///   on a bytes queue).
+///   on a bytes queue), or LFQ_ERR_NO_MEMORY.
 ///
 /// # Safety
 /// `options` must be NULL or point to an `lfq_options`; `out` must be NULL or writable.
@@ -356,9 +356,9 @@ pub unsafe extern "C" fn lfq_queue_new(
         // SAFETY: forwarded caller contract on `options`.
         let settings = unsafe { read_options(options) }?;
         let engine = if settings.bytes {
-            Engine::BytesQueue(Queue::new())
+            Engine::BytesQueue(Queue::try_new().ok_or(LFQ_ERR_NO_MEMORY)?)
         } else {
-            Engine::PointerQueue(Queue::new())
+            Engine::PointerQueue(Queue::try_new().ok_or(LFQ_ERR_NO_MEMORY)?)
         };
         // SAFETY: `out` is non-NULL and writable per the contract.
         unsafe { publish(out, settings.into_handle(engine)) };

@@ -72,7 +72,8 @@ pub(crate) unsafe fn output_array<'a, T>(
 /// - Blocking: only on a full ring with timeout_ns != 0: < 0 sleeps until there is room or the
 ///   queue closes, > 0 sleeps at most that many nanoseconds. An unbounded queue never waits.
 /// - Returns LFQ_OK, LFQ_FULL (full ring, timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
-///   LFQ_ERR_INVALID_ARGUMENT (NULL handle), LFQ_ERR_WRONG_KIND (bytes queue).
+///   LFQ_ERR_INVALID_ARGUMENT (NULL handle), LFQ_ERR_NO_MEMORY (an unbounded queue could not
+///   grow), LFQ_ERR_WRONG_KIND (bytes queue).
 ///
 /// # Safety
 /// `q` must be NULL or a live handle.
@@ -117,7 +118,7 @@ unsafe extern "C" fn push_slow(
         // SAFETY: forwarded caller contract.
         let q = unsafe { handle(q) }?;
         let timeout = Timeout::from_ns(timeout_ns);
-        with_pointer_engine!(q, e => e.push_one(Item(item), timeout).map_err(engine::push_error))
+        with_pointer_engine!(q, e => e.push_one(Item(item), timeout))
     })
 }
 
@@ -281,9 +282,10 @@ unsafe fn pop_array(
 ///
 /// - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
 /// - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them,
-///   with one exception: on an unbounded queue that another thread closes during the call, the
-///   push may stop part way with LFQ_CLOSED. The queue then holds the first `*pushed` items
-///   (they will be popped like any other), and the caller keeps the rest. The `items` array
+///   with one exception: on an unbounded queue that another thread closes during the call, or
+///   that cannot grow, the push may stop part way with LFQ_CLOSED or LFQ_ERR_NO_MEMORY. The
+///   queue then holds the first `*pushed` items (they will be popped like any other), and the
+///   caller keeps the rest. The `items` array
 ///   itself stays the caller's and is not retained.
 /// - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room or
 ///   close, > 0 at most that many nanoseconds); an unbounded queue never waits. The wait polls,
@@ -292,7 +294,7 @@ unsafe fn pop_array(
 ///   the exception above.
 /// - Returns LFQ_OK (also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0, or n larger than the ring's
-///   capacity), LFQ_ERR_WRONG_KIND.
+///   capacity), LFQ_ERR_NO_MEMORY, LFQ_ERR_WRONG_KIND.
 ///
 /// # Safety
 /// `q` must be NULL or a live handle; `items` must hold `n` pointers; `pushed` NULL or writable.
@@ -316,9 +318,10 @@ pub unsafe extern "C" fn lfq_push_bulk(
 /// - Blocking: with timeout_ns != 0 on a full ring, waits for room for at least one item
 ///   (< 0 until room or close, > 0 at most that many nanoseconds).
 /// - `*pushed` (if `pushed` is not NULL) is set on every return: the count pushed, 0 on failure.
-/// - Returns LFQ_OK (1..n pushed; also for n == 0), LFQ_FULL (timeout 0), LFQ_TIMEOUT,
-///   LFQ_CLOSED, LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0),
-///   LFQ_ERR_WRONG_KIND.
+/// - Returns LFQ_OK (1..n pushed; also for n == 0, and when an unbounded queue could grow only
+///   part of the way), LFQ_FULL (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED,
+///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `items` NULL with n > 0), LFQ_ERR_NO_MEMORY (not
+///   even one pushed), LFQ_ERR_WRONG_KIND.
 ///
 /// # Safety
 /// `q` must be NULL or a live handle; `items` must hold `n` pointers; `pushed` NULL or writable.

@@ -967,8 +967,11 @@ static void test_absurd_counts(void) {
 
     lfq_options o = bytes_options(0);
     CHECK_OK(lfq_queue_new(&o, &q));
+    /* A size no buffer can have is still a message over the maximum. */
     size_t overflow[2] = {SIZE_MAX, 2};
-    CHECK_STATUS(lfq_send_bulk(q, "ab", overflow, 2, &count, 0), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_send_bulk(q, "ab", overflow, 2, &count, 0), LFQ_ERR_TOO_LARGE);
+    CHECK_STATUS(lfq_send_burst(q, "ab", overflow, 2, &count, 0), LFQ_ERR_TOO_LARGE);
+    CHECK_STATUS(lfq_send(q, "ab", SIZE_MAX, 0), LFQ_ERR_TOO_LARGE);
     lfq_message m;
     CHECK_STATUS(lfq_recv_burst(q, &m, SIZE_MAX, &count, 0), LFQ_ERR_INVALID_ARGUMENT);
     CHECK_SIZE(lfq_len(q), 0);

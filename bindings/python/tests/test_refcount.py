@@ -7,6 +7,7 @@ import os
 import queue
 import sys
 import tracemalloc
+import weakref
 
 import pytest
 
@@ -86,6 +87,43 @@ def test_leftover_del_runs_on_queue_dealloc() -> None:
     q.put(Tracked())
     del q
     assert freed == [1, 1]
+
+
+@pytest.mark.parametrize("factory", [lfq.Queue, lambda: lfq.Queue(1), lfq.SimpleQueue])
+def test_deeply_nested_queues_free_without_recursion(factory) -> None:
+    # Each queue holds the next: freeing the outermost frees them all, in a loop rather than
+    # one C frame per level (20,000 levels overflowed an 8 MiB stack when it recursed).
+    innermost = Payload()
+    alive = weakref.ref(innermost)
+    outer = factory()
+    outer.put(innermost)
+    del innermost
+    for _ in range(20_000):
+        q = factory()
+        q.put(outer)
+        outer = q
+    del q
+    del outer
+    assert alive() is None
+
+
+def test_nested_leftovers_drop_in_queue_order() -> None:
+    dropped = []
+
+    class Tracked:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __del__(self) -> None:
+            dropped.append(self.name)
+
+    inner = lfq.Queue()
+    inner.put_many([Tracked("inner 1"), Tracked("inner 2")])
+    outer = lfq.Queue()
+    outer.put_many([Tracked("outer 1"), inner, Tracked("outer 2")])
+    del inner
+    del outer
+    assert dropped == ["outer 1", "inner 1", "inner 2", "outer 2"]
 
 
 def test_shutdown_immediate_releases_items() -> None:

@@ -536,6 +536,78 @@ release_item(void *item, void *context)
     Py_DECREF((PyObject *)item);
 }
 
+/*
+ * Objects left in queues being freed, waiting for their reference to be dropped (GIL-guarded).
+ * An object dropped there may hold the last reference to another queue, whose own leftovers
+ * would then be dropped one C frame deeper: a long chain of nested queues would overflow the C
+ * stack. So the outermost dealloc drops them in a loop, and the deallocs it sets off only add
+ * theirs to this list, as CPython's trashcan does for the containers of the cycle collector.
+ */
+static struct {
+    PyObject **items;
+    size_t len;
+    size_t cap;
+    int dropping;
+} leftovers;
+
+/* Makes room for n more leftovers; 0 if memory ran out. */
+static int
+leftovers_reserve(size_t n)
+{
+    if (leftovers.cap - leftovers.len >= n) {
+        return 1;
+    }
+    size_t cap = leftovers.cap * 2 > leftovers.len + n ? leftovers.cap * 2 : leftovers.len + n;
+    PyObject **items = PyMem_RawRealloc(leftovers.items, cap * sizeof *items);
+    if (items == NULL) {
+        return 0;
+    }
+    leftovers.items = items;
+    leftovers.cap = cap;
+    return 1;
+}
+
+/* Drops the deferred leftovers in the order they came, including those that dropping them
+ * defers in turn (appended as it goes, so the list is read afresh on every step). */
+static void
+drop_deferred(void)
+{
+    for (size_t i = 0; i < leftovers.len; i++) {
+        Py_DECREF(leftovers.items[i]);
+    }
+    leftovers.len = 0;
+}
+
+/* Empties q, dropping each queued object's reference, in queue order; see `leftovers`. */
+static void
+drop_leftovers(lfq_queue *q)
+{
+    int outermost = !leftovers.dropping;
+    leftovers.dropping = 1;
+    void *items[PTR_CHUNK];
+    size_t n = 0;
+    while (lfq_pop_burst(q, items, PTR_CHUNK, &n, 0) == LFQ_OK && n > 0) {
+        if (!outermost && leftovers_reserve(n)) {
+            memcpy(leftovers.items + leftovers.len, items, n * sizeof items[0]);
+            leftovers.len += n;
+            continue;
+        }
+        /* Outermost, or no memory to defer with: drop them here. */
+        for (size_t i = 0; i < n; i++) {
+            Py_DECREF((PyObject *)items[i]);
+            if (outermost) {
+                drop_deferred();
+            }
+        }
+    }
+    if (outermost) {
+        leftovers.dropping = 0;
+        PyMem_RawFree(leftovers.items);
+        leftovers.items = NULL;
+        leftovers.cap = 0;
+    }
+}
+
 static PyObject *
 ptrqueue_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -594,13 +666,7 @@ ptrqueue_dealloc(PtrQueueObject *self)
          * Drop leftovers ourselves first, outside any engine call, so that arbitrary __del__ code
          * they trigger never runs inside the engine; lfq_destroy's item_free is only the fallback.
          */
-        void *items[PTR_CHUNK];
-        size_t n = 0;
-        while (lfq_pop_burst(self->head.q, items, PTR_CHUNK, &n, 0) == LFQ_OK && n > 0) {
-            for (size_t i = 0; i < n; i++) {
-                Py_DECREF((PyObject *)items[i]);
-            }
-        }
+        drop_leftovers(self->head.q);
         lfq_destroy(self->head.q);
         self->head.q = NULL;
     }
