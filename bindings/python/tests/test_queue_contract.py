@@ -38,10 +38,16 @@ def test_keyword_arguments(queue_impl) -> None:
     q.put("b", timeout=0.5)
     assert q.get(block=True, timeout=1.0) == "a"
     assert q.get(timeout=0.5) == "b"
+    q.put_nowait(item="c")
+    assert q.get_nowait() == "c"
     with pytest.raises(TypeError):
         q.put("c", bogus=1)
     with pytest.raises(TypeError):
         q.get(True, 1.0, 3)
+    with pytest.raises(TypeError):
+        q.put_nowait("c", item="d")
+    with pytest.raises(TypeError):
+        q.put_nowait()
 
 
 def test_maxsize_full_and_nowait(queue_impl) -> None:

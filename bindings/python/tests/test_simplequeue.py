@@ -18,7 +18,7 @@ def test_fifo_and_nowait(simple_impl) -> None:
     assert q.empty()
     for i in range(100):
         q.put(i)
-    q.put_nowait("last")
+    q.put_nowait(item="last")
     assert q.qsize() == 101
     assert not q.empty()
     assert [q.get() for _ in range(100)] == list(range(100))

@@ -810,9 +810,26 @@ PyDoc_STRVAR(Queue_put_nowait_doc,
 "put_nowait(item)\n--\n\n"
 "Put an item without blocking; raise Full if there is no free slot. Same as put(item, False).");
 
-static PyObject *
-Queue_put_nowait(PtrQueueObject *self, PyObject *item)
+static const char *const item_names[] = {"item"};
+
+/* The item argument of put_nowait(item), also accepted by keyword as queue.Queue's is. */
+HOT_INLINE int
+parse_item_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **item)
 {
+    if (nargs == 1 && kwnames == NULL) {
+        *item = args[0];
+        return 0;
+    }
+    return parse_args("put_nowait", args, nargs, kwnames, item_names, 1, 1, item);
+}
+
+static PyObject *
+Queue_put_nowait(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *item;
+    if (parse_item_arg(args, nargs, kwnames, &item) < 0) {
+        return NULL;
+    }
     return ptrqueue_push(self, item, 1, 0, NULL, NULL);
 }
 
@@ -1159,7 +1176,8 @@ Queue_init(PtrQueueObject *self, PyObject *args, PyObject *kwds)
 static PyMethodDef Queue_methods[] = {
     {"put", (PyCFunction)(void (*)(void))Queue_put, METH_FASTCALL | METH_KEYWORDS, Queue_put_doc},
     {"get", (PyCFunction)(void (*)(void))Queue_get, METH_FASTCALL | METH_KEYWORDS, Queue_get_doc},
-    {"put_nowait", (PyCFunction)Queue_put_nowait, METH_O, Queue_put_nowait_doc},
+    {"put_nowait", (PyCFunction)(void (*)(void))Queue_put_nowait, METH_FASTCALL | METH_KEYWORDS,
+     Queue_put_nowait_doc},
     {"get_nowait", (PyCFunction)Queue_get_nowait, METH_NOARGS, Queue_get_nowait_doc},
     {"put_many", (PyCFunction)(void (*)(void))Queue_put_many, METH_FASTCALL | METH_KEYWORDS,
      Queue_put_many_doc},
@@ -1235,8 +1253,13 @@ PyDoc_STRVAR(SimpleQueue_put_nowait_doc,
 "Put an item into the queue; same as put(item).");
 
 static PyObject *
-SimpleQueue_put_nowait(PtrQueueObject *self, PyObject *item)
+SimpleQueue_put_nowait(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs,
+                       PyObject *kwnames)
 {
+    PyObject *item;
+    if (parse_item_arg(args, nargs, kwnames, &item) < 0) {
+        return NULL;
+    }
     return ptrqueue_push(self, item, 0, 0, NULL, NULL);
 }
 
@@ -1272,7 +1295,8 @@ static PyMethodDef SimpleQueue_methods[] = {
      SimpleQueue_put_doc},
     {"get", (PyCFunction)(void (*)(void))SimpleQueue_get, METH_FASTCALL | METH_KEYWORDS,
      SimpleQueue_get_doc},
-    {"put_nowait", (PyCFunction)SimpleQueue_put_nowait, METH_O, SimpleQueue_put_nowait_doc},
+    {"put_nowait", (PyCFunction)(void (*)(void))SimpleQueue_put_nowait,
+     METH_FASTCALL | METH_KEYWORDS, SimpleQueue_put_nowait_doc},
     {"get_nowait", (PyCFunction)Queue_get_nowait, METH_NOARGS, Queue_get_nowait_doc},
     {"put_many", (PyCFunction)(void (*)(void))Queue_put_many, METH_FASTCALL | METH_KEYWORDS,
      PyDoc_STR("put_many(items, block=True, timeout=None)\n--\n\n"
