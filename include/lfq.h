@@ -229,6 +229,12 @@ typedef struct lfq_message {
 } lfq_message;
 
 /**
+ * Called by lfq_visit() with each pointer item still queued, oldest first, and the caller's
+ * context. Returning non-zero stops the walk.
+ */
+typedef int (*lfq_visit_fn)(void *item, void *context);
+
+/**
  * The shared memory of a bytes ring, for bindings that move small messages without calling
  * into the library (filled by lfq_map_ring). All words are naturally aligned and must be
  * accessed with sequentially consistent atomic operations where this says "atomic".
@@ -800,6 +806,24 @@ lfq_status lfq_pop_burst(struct lfq_queue *q,
                          size_t n,
                          size_t *popped,
                          int64_t timeout_ns);
+
+/**
+ * Calls `visit(item, context)` for each item still queued, oldest first, without taking any,
+ * until `visit` returns non-zero. It lets a garbage collector see what a queue of its objects
+ * references (the Python binding's cycle collector support uses it).
+ *
+ * - Thread-safety: NOT thread-safe with pushes and pops on `q`: the items are read where they
+ *   lie, so the caller must make sure that no push or pop on `q` runs during the call (waits
+ *   such as lfq_wait_readable may). Calls on other queues are unaffected.
+ * - Ownership: each item stays the queue's; `visit` must not push to or pop from `q`.
+ * - Blocking: never blocks.
+ * - Returns LFQ_OK (also when `visit` stopped the walk), LFQ_ERR_INVALID_ARGUMENT (NULL handle
+ *   or `visit`), LFQ_ERR_WRONG_KIND (bytes queue).
+ *
+ * # Safety
+ * `q` must be NULL or a live handle, with no push or pop on it during the call.
+ */
+lfq_status lfq_visit(const struct lfq_queue *q, lfq_visit_fn visit, void *context);
 
 /**
  * Fills *map with the shared memory of a bytes ring (lfq_ring_map describes the protocol).

@@ -58,6 +58,7 @@ use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
@@ -1032,6 +1033,51 @@ impl<T> Queue<T> {
     pub fn is_closed(&self) -> bool {
         // SeqCst: a caller that sees the mark also sees everything ordered before the close.
         self.tail.index.load(Ordering::SeqCst) & CLOSED != 0
+    }
+
+    /// Shows each queued item to `visit`, oldest first, until it breaks. For the C layer's
+    /// lfq_visit, which a garbage collector uses to see what a queue references.
+    ///
+    /// # Safety
+    /// No push or pop runs during the call: the items are read where they lie.
+    pub(crate) unsafe fn visit(&self, mut visit: impl FnMut(&T) -> ControlFlow<()>) {
+        let _guard = pin();
+        // Acquire loads: as in `pop_pinned`, so the segment found is at least as new as the
+        // position, and the link and slot states read below are those the last pushes wrote.
+        let mut position = self.head.position.load(Ordering::Acquire);
+        let end = tail_position(self.tail.index.load(Ordering::Acquire));
+        // SAFETY: pinned, and the head segment is reachable from the queue.
+        let Some(mut segment) =
+            (unsafe { Self::find(self.head.segment.load(Ordering::Acquire), position) })
+        else {
+            return;
+        };
+        while position < end {
+            // SAFETY: `segment` is alive while pinned and holds `position`.
+            let slot = unsafe { (*segment).slot(position) };
+            // Acquire: pairs with the producer's Release store of `state`.
+            if slot.state.load(Ordering::Acquire) == READY {
+                // SAFETY: a ready slot holds an initialised value, and per the contract no pop
+                // moves it out while we look.
+                let item = slot
+                    .value
+                    .with(|value| unsafe { (*value).assume_init_ref() });
+                if visit(item).is_break() {
+                    return;
+                }
+            }
+            position += 1;
+            // SAFETY: as above.
+            if position < end && position - unsafe { (*segment).start } == SEGMENT_LEN {
+                // Acquire: pairs with the Release link store in `claim`. Linked: a position
+                // past this segment was claimed, and no claim is in flight (the contract).
+                // SAFETY: as above.
+                segment = unsafe { (*segment).next.load(Ordering::Acquire) };
+                if segment.is_null() {
+                    return;
+                }
+            }
+        }
     }
 
     /// The number of items in the queue. Under concurrent pushes and pops this is a snapshot

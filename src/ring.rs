@@ -53,6 +53,7 @@ use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::time::{Duration, Instant};
@@ -855,6 +856,36 @@ impl<T> Ring<T> {
     pub fn is_closed(&self) -> bool {
         // SeqCst: a caller that sees the mark also sees everything ordered before the close.
         self.tail.load(Ordering::SeqCst) & CLOSED != 0
+    }
+
+    /// Shows each item in the ring to `visit`, oldest first, until it breaks. For the C layer's
+    /// lfq_visit, which a garbage collector uses to see what a ring references.
+    ///
+    /// # Safety
+    /// No push or pop runs during the call: the items are read where they lie.
+    pub(crate) unsafe fn visit(&self, mut visit: impl FnMut(&T) -> ControlFlow<()>) {
+        // Acquire index loads: the stamps read below are at least as new as the indexes.
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire) >> SHIFT;
+        let count = self.distance(head, tail);
+        for (start, run) in self.runs(head, count) {
+            for (offset, slot) in run.iter().enumerate() {
+                // Acquire: pairs with the Release stamp store in `fill`. A slot a batch push
+                // abandoned has another stamp, and holds nothing.
+                if slot.stamp.load(Ordering::Acquire) != start.wrapping_add(offset).wrapping_add(1)
+                {
+                    continue;
+                }
+                // SAFETY: the stamp says the slot holds the item pushed at its position, and
+                // per the contract no pop moves it out while we look.
+                let item = slot
+                    .value
+                    .with(|value| unsafe { (*value).assume_init_ref() });
+                if visit(item).is_break() {
+                    return;
+                }
+            }
+        }
     }
 
     /// The number of items in the ring: a snapshot under concurrency.

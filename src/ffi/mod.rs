@@ -116,6 +116,11 @@ pub type PayloadCode = i32;
 /// lfq_options, so that the caller can release what the items point to.
 pub type lfq_item_free_fn = Option<unsafe extern "C" fn(item: *mut c_void, context: *mut c_void)>;
 
+/// Called by lfq_visit() with each pointer item still queued, oldest first, and the caller's
+/// context. Returning non-zero stops the walk.
+pub type lfq_visit_fn =
+    Option<unsafe extern "C" fn(item: *mut c_void, context: *mut c_void) -> c_int>;
+
 /// Options for lfq_queue_new() and lfq_ring_new(). Zero-initialise it and set what you need;
 /// passing NULL instead of options gives a pointer queue with no item_free callback.
 #[repr(C)]

@@ -2,10 +2,11 @@
 
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
+use std::ops::ControlFlow;
 
 use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
-use super::{handle, lfq_queue, run, run_counted, Engine};
+use super::{handle, lfq_queue, lfq_visit_fn, run, run_counted, Engine};
 use crate::error::Missed;
 use crate::Queue;
 
@@ -389,4 +390,43 @@ pub unsafe extern "C" fn lfq_pop_burst(
 ) -> lfq_status {
     // SAFETY: forwarded caller contract.
     unsafe { run_counted(popped, || pop_array(q, items, n, false, timeout_ns)) }
+}
+
+/// Calls `visit(item, context)` for each item still queued, oldest first, without taking any,
+/// until `visit` returns non-zero. It lets a garbage collector see what a queue of its objects
+/// references (the Python binding's cycle collector support uses it).
+///
+/// - Thread-safety: NOT thread-safe with pushes and pops on `q`: the items are read where they
+///   lie, so the caller must make sure that no push or pop on `q` runs during the call (waits
+///   such as lfq_wait_readable may). Calls on other queues are unaffected.
+/// - Ownership: each item stays the queue's; `visit` must not push to or pop from `q`.
+/// - Blocking: never blocks.
+/// - Returns LFQ_OK (also when `visit` stopped the walk), LFQ_ERR_INVALID_ARGUMENT (NULL handle
+///   or `visit`), LFQ_ERR_WRONG_KIND (bytes queue).
+///
+/// # Safety
+/// `q` must be NULL or a live handle, with no push or pop on it during the call.
+#[no_mangle]
+pub unsafe extern "C" fn lfq_visit(
+    q: *const lfq_queue,
+    visit: lfq_visit_fn,
+    context: *mut c_void,
+) -> lfq_status {
+    run(|| {
+        // SAFETY: forwarded caller contract.
+        let q = unsafe { handle(q) }?;
+        let visit = visit.ok_or(LFQ_ERR_INVALID_ARGUMENT)?;
+        let each = |Item(item): &Item| {
+            // SAFETY: a C function pointer the caller passed for this purpose.
+            match unsafe { visit(*item, context) } {
+                0 => ControlFlow::Continue(()),
+                _ => ControlFlow::Break(()),
+            }
+        };
+        with_pointer_engine!(q, e => {
+            // SAFETY: the caller guarantees no push or pop on `q` during the call.
+            unsafe { e.visit(each) };
+            Ok(())
+        })
+    })
 }

@@ -978,6 +978,67 @@ static void test_absurd_counts(void) {
     lfq_destroy(q);
 }
 
+typedef struct seen_items {
+    void *items[400];
+    size_t count;
+    size_t stop_after; /* 0: never stop */
+} seen_items;
+
+static int record_item(void *item, void *context) {
+    seen_items *seen = context;
+    seen->items[seen->count++] = item;
+    return seen->stop_after != 0 && seen->count == seen->stop_after;
+}
+
+/* Checks that visiting q shows items first, first + 1, ... in order, `count` of them. */
+static int visits_in_order(lfq_queue *q, uintptr_t first, size_t count) {
+    seen_items seen = {.count = 0};
+    if (lfq_visit(q, record_item, &seen) != LFQ_OK || seen.count != count) return 0;
+    for (size_t i = 0; i < count; i++)
+        if (seen.items[i] != item(first + i)) return 0;
+    return 1;
+}
+
+/* lfq_visit shows what is queued, oldest first, and takes nothing. */
+static void test_visit(void) {
+    lfq_queue *q = NULL;
+    CHECK_OK(lfq_queue_new(NULL, &q));
+    CHECK(visits_in_order(q, 0, 0));
+    for (uintptr_t i = 0; i < 300; i++) CHECK_OK(lfq_push(q, item(i), 0)); /* three segments */
+    CHECK(visits_in_order(q, 0, 300));
+    void *got = NULL;
+    for (int i = 0; i < 130; i++) CHECK_OK(lfq_pop(q, &got, 0)); /* into the second segment */
+    CHECK(visits_in_order(q, 130, 170));
+    CHECK_SIZE(lfq_len(q), 170);
+    seen_items seen = {.count = 0, .stop_after = 5};
+    CHECK_OK(lfq_visit(q, record_item, &seen));
+    CHECK_SIZE(seen.count, 5);
+    CHECK_OK(lfq_pop(q, &got, 0));
+    CHECK(got == item(130));
+    lfq_destroy(q);
+
+    /* A ring whose items wrap past its last slot. */
+    CHECK_OK(lfq_ring_new(3, NULL, &q));
+    for (uintptr_t i = 0; i < 3; i++) CHECK_OK(lfq_push(q, item(i), 0));
+    CHECK(visits_in_order(q, 0, 3));
+    CHECK_OK(lfq_pop(q, &got, 0));
+    CHECK_OK(lfq_pop(q, &got, 0));
+    CHECK_OK(lfq_push(q, item(3), 0));
+    CHECK_OK(lfq_push(q, item(4), 0));
+    CHECK(visits_in_order(q, 2, 3));
+    CHECK_OK(lfq_close(q));
+    CHECK(visits_in_order(q, 2, 3));
+    CHECK_STATUS(lfq_visit(q, NULL, NULL), LFQ_ERR_INVALID_ARGUMENT);
+    lfq_destroy(q);
+
+    CHECK_STATUS(lfq_visit(NULL, record_item, &seen), LFQ_ERR_INVALID_ARGUMENT);
+    lfq_options o = bytes_options(0);
+    CHECK_OK(lfq_queue_new(&o, &q));
+    CHECK_OK(lfq_send(q, "x", 1, 0));
+    CHECK_STATUS(lfq_visit(q, record_item, &seen), LFQ_ERR_WRONG_KIND);
+    lfq_destroy(q);
+}
+
 static void test_wrong_kind(void) {
     lfq_queue *pq = NULL, *bq = NULL;
     lfq_options o = bytes_options(0);
@@ -1521,6 +1582,7 @@ int main(int argc, char **argv) {
         TEST(test_bad_capacity),
         TEST(test_bad_options),
         TEST(test_absurd_counts),
+        TEST(test_visit),
         TEST(test_wrong_kind),
         TEST(test_ring_map_arguments),
         TEST(test_ring_map_interoperates),

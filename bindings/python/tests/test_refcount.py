@@ -107,6 +107,40 @@ def test_deeply_nested_queues_free_without_recursion(factory) -> None:
     assert alive() is None
 
 
+@pytest.mark.parametrize("factory", [lfq.Queue, lambda: lfq.Queue(4), lfq.SimpleQueue])
+def test_cycles_through_queued_items_are_collected(factory) -> None:
+    # A queue that holds itself, and the common form of the same cycle: an owner whose queue holds
+    # one of the owner's bound methods.
+    q = factory()
+    q.put(q)
+    queue_alive = weakref.ref(q)
+
+    class Owner:
+        def __init__(self) -> None:
+            self.jobs = factory()
+            self.jobs.put(self.stop)
+
+        def stop(self) -> None:
+            pass
+
+    owner = Owner()
+    owner_alive = weakref.ref(owner)
+    del q, owner
+    gc.collect()
+    assert queue_alive() is None
+    assert owner_alive() is None
+
+
+def test_collector_leaves_live_queues_intact() -> None:
+    q = lfq.Queue()
+    items = [Payload() for _ in range(300)]
+    q.put_many(items)
+    q.put(q)  # a cycle, but one still reachable from here
+    gc.collect()
+    assert [q.get() for _ in range(300)] == items
+    assert q.get() is q
+
+
 def test_nested_leftovers_drop_in_queue_order() -> None:
     dropped = []
 

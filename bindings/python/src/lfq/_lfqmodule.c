@@ -254,16 +254,47 @@ wait_released(attempt_fn attempt, void *ctx, int64_t budget)
     }
 }
 
+static int attempt_wait_readable(void *ctx, int64_t timeout_ns);
+
+/*
+ * A pointer queue's blocking take: waits without the GIL until `q` has an item, then makes the
+ * attempt with the GIL held, until it takes something or the budget is spent. So objects leave a
+ * pointer queue only while the GIL is held, which lets the cycle collector look inside queues
+ * (ptrqueue_traverse) without a pop racing it.
+ */
+static int
+wait_and_take(lfq_queue *q, attempt_fn attempt, void *ctx, int64_t budget)
+{
+    int64_t deadline = deadline_of(budget);
+    for (;;) {
+        int64_t left = remaining(budget, deadline);
+        if (left == 0) {
+            return LFQ_TIMEOUT;
+        }
+        int status = wait_released(attempt_wait_readable, q, left);
+        if (status != LFQ_OK) {
+            return status;
+        }
+        /* LFQ_EMPTY: another consumer was first; wait again */
+        status = attempt(ctx, 0);
+        if (status != LFQ_EMPTY) {
+            return status;
+        }
+    }
+}
+
 /*
  * The first step of every get-style call: one attempt without waiting, then, if the queue was empty
- * and the budget allows, the GIL-released wait. Any final status but LFQ_OK becomes the exception.
+ * and the budget allows, the wait: for a pointer queue (`ptr_q` set) wait_and_take, for a bytes
+ * queue the attempt itself without the GIL. Any final status but LFQ_OK becomes the exception.
  */
 HOT_INLINE int
-take_or_wait(attempt_fn attempt, void *ctx, int64_t budget)
+take_or_wait(attempt_fn attempt, void *ctx, int64_t budget, lfq_queue *ptr_q)
 {
     int status = attempt(ctx, 0);
     if (status == LFQ_EMPTY && budget != 0) {
-        status = wait_released(attempt, ctx, budget);
+        status = ptr_q != NULL ? wait_and_take(ptr_q, attempt, ctx, budget)
+                               : wait_released(attempt, ctx, budget);
     }
     if (status != LFQ_OK) {
         set_status_error(status, Empty);
@@ -272,8 +303,8 @@ take_or_wait(attempt_fn attempt, void *ctx, int64_t budget)
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* Engine calls packaged for wait_released. None of them touches Python objects: they run without  */
-/* the GIL.                                                                                          */
+/* Engine calls packaged for wait_released and wait_and_take. None of them touches Python objects, */
+/* so they may run without the GIL.                                                                  */
 
 typedef struct {
     lfq_queue *q;
@@ -285,6 +316,12 @@ attempt_pop(void *ctx, int64_t timeout_ns)
 {
     pop_ctx *c = ctx;
     return lfq_pop(c->q, c->item, timeout_ns);
+}
+
+static int
+attempt_wait_readable(void *ctx, int64_t timeout_ns)
+{
+    return lfq_wait_readable((lfq_queue *)ctx, timeout_ns);
 }
 
 static int
@@ -657,9 +694,50 @@ ptrqueue_create(PtrQueueObject *self, Py_ssize_t maxsize)
     return queue_create(&self->head, maxsize, &options);
 }
 
+/* The cycle collector's view of a pointer queue: it references every object queued in it. */
+typedef struct {
+    visitproc visit;
+    void *arg;
+    int result;
+} traverse_ctx;
+
+static int
+traverse_item(void *item, void *context)
+{
+    traverse_ctx *t = context;
+    t->result = t->visit((PyObject *)item, t->arg);
+    return t->result;
+}
+
+/*
+ * lfq_visit needs no push or pop on the queue while it runs. The collector runs with the GIL held,
+ * and objects enter and leave pointer queues only with the GIL held (puts, and wait_and_take for
+ * blocking gets), so none does.
+ */
+static int
+ptrqueue_traverse(PtrQueueObject *self, visitproc visit, void *arg)
+{
+    traverse_ctx t = {visit, arg, 0};
+    if (self->head.q != NULL) {
+        lfq_visit(self->head.q, traverse_item, &t);
+    }
+    return t.result;
+}
+
+/* Breaks a reference cycle through the queue by dropping what it holds, as the stdlib's would. */
+static int
+ptrqueue_clear(PtrQueueObject *self)
+{
+    if (self->head.q != NULL) {
+        drop_leftovers(self->head.q);
+    }
+    return 0;
+}
+
 static void
 ptrqueue_dealloc(PtrQueueObject *self)
 {
+    PyObject_GC_UnTrack(self);
     queue_clear_weakrefs(&self->head);
     if (self->head.q != NULL) {
         /*
@@ -833,13 +911,13 @@ Queue_put_nowait(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, 
     return ptrqueue_push(self, item, 1, 0, NULL, NULL);
 }
 
-/* Get, after the fast attempt found the queue empty: waits for an item without the GIL. */
+/* Get, after the fast attempt found the queue empty: waits without the GIL, takes with it. */
 static PyObject *
 ptrqueue_get_wait(PtrQueueObject *self, int64_t budget)
 {
     void *item = NULL;
     pop_ctx ctx = {self->head.q, &item};
-    int status = wait_released(attempt_pop, &ctx, budget);
+    int status = wait_and_take(self->head.q, attempt_pop, &ctx, budget);
     if (status == LFQ_OK) {
         /* the queue's reference becomes the caller's */
         return (PyObject *)item;
@@ -1013,7 +1091,7 @@ Queue_get_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
     size_t chunk = max_items < PTR_CHUNK ? (size_t)max_items : PTR_CHUNK;
     size_t got = 0;
     ptr_batch_ctx ctx = {self->head.q, items, chunk, &got};
-    if (take_or_wait(attempt_pop_burst, &ctx, budget) != LFQ_OK) {
+    if (take_or_wait(attempt_pop_burst, &ctx, budget, self->head.q) != LFQ_OK) {
         return NULL;
     }
     /* The first batch fills a list of exactly its size; later ones (rare) are appended. */
@@ -1220,8 +1298,10 @@ static PyTypeObject QueueType = {
     .tp_name = "lfq.Queue",
     .tp_basicsize = sizeof(PtrQueueObject),
     .tp_dealloc = (destructor)ptrqueue_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = Queue_doc,
+    .tp_traverse = (traverseproc)ptrqueue_traverse,
+    .tp_clear = (inquiry)ptrqueue_clear,
     .tp_weaklistoffset = offsetof(PtrQueueObject, head.weakreflist),
     .tp_methods = Queue_methods,
     .tp_members = Queue_members,
@@ -1321,8 +1401,10 @@ static PyTypeObject SimpleQueueType = {
     .tp_name = "lfq.SimpleQueue",
     .tp_basicsize = sizeof(PtrQueueObject),
     .tp_dealloc = (destructor)ptrqueue_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = SimpleQueue_doc,
+    .tp_traverse = (traverseproc)ptrqueue_traverse,
+    .tp_clear = (inquiry)ptrqueue_clear,
     .tp_weaklistoffset = offsetof(PtrQueueObject, head.weakreflist),
     .tp_methods = SimpleQueue_methods,
     .tp_init = (initproc)SimpleQueue_init,
@@ -1468,7 +1550,7 @@ BytesQueue_get_bytes(BytesQueueObject *self, PyObject *const *args, Py_ssize_t n
     }
     lfq_message msg;
     recv_ctx ctx = {self->head.q, &msg};
-    if (take_or_wait(attempt_recv, &ctx, budget) != LFQ_OK) {
+    if (take_or_wait(attempt_recv, &ctx, budget, NULL) != LFQ_OK) {
         return NULL;
     }
     return message_to_bytes(&msg);
@@ -1630,7 +1712,7 @@ BytesQueue_get_many(BytesQueueObject *self, PyObject *const *args, Py_ssize_t na
     size_t chunk = max_messages < MSG_CHUNK ? (size_t)max_messages : MSG_CHUNK;
     size_t got = 0;
     recv_burst_ctx ctx = {self->head.q, msgs, chunk, &got};
-    if (take_or_wait(attempt_recv_burst, &ctx, budget) != LFQ_OK) {
+    if (take_or_wait(attempt_recv_burst, &ctx, budget, NULL) != LFQ_OK) {
         return NULL;
     }
     /* The first batch fills a list of exactly its size; later ones (rare) are appended. */
