@@ -970,7 +970,8 @@ impl<T> Queue<T> {
     /// Pops an item, waiting up to `timeout` for one to arrive.
     ///
     /// Returns [`PopError::Timeout`] if none arrived in time, [`PopError::Closed`] if the queue is
-    /// closed and empty. A zero timeout tries once.
+    /// closed and empty. A zero timeout tries once, and reports
+    /// `Timeout` if that fails.
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
         self.pop_until(Instant::now().checked_add(timeout))
     }

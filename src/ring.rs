@@ -748,7 +748,8 @@ impl<T> Ring<T> {
         Ok(evicted)
     }
 
-    /// Pushes an item, waiting up to `timeout` for room. A zero timeout tries once.
+    /// Pushes an item, waiting up to `timeout` for room. A zero timeout tries once, and reports
+    /// `Timeout` if that fails.
     ///
     /// Returns [`PushError::Timeout`] if no room appeared in time and [`PushError::Closed`] if
     /// the ring is closed, with the item either way.
@@ -776,7 +777,8 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Pops an item, waiting up to `timeout` for one. A zero timeout tries once.
+    /// Pops an item, waiting up to `timeout` for one. A zero timeout tries once, and reports
+    /// `Timeout` if that fails.
     ///
     /// Returns [`PopError::Timeout`] if none arrived in time, [`PopError::Closed`] if the ring
     /// is closed and empty.

@@ -80,11 +80,11 @@ def find_library() -> tuple[Path, Path]:
     places = []
     for _, include, libdir in candidates:
         header, archive = include / "lfq.h", libdir / "liblfq.a"
-        places.append(f"{header} + {archive}")
         if header.is_file() and archive.is_file():
             return include, libdir
-    missing = "lfq.h and liblfq.a not found"
-    sys.exit(NOT_FOUND.format(what=missing, places="; ".join(places)))
+        absent = [str(path) for path in (header, archive) if not path.is_file()]
+        places.append(" and ".join(absent) + " missing")
+    sys.exit(NOT_FOUND.format(what="lfq.h or liblfq.a not found", places="; ".join(places)))
 
 
 def make_extension() -> Extension:
