@@ -1043,29 +1043,35 @@ impl<T> Queue<T> {
     /// No push or pop runs during the call: the items are read where they lie.
     pub(crate) unsafe fn visit(&self, mut visit: impl FnMut(&T) -> ControlFlow<()>) {
         let _guard = pin();
+        // SAFETY: pinned, and per the contract nothing moves an item out while we look.
+        unsafe {
+            self.for_each_item(|slot| visit(slot.value.with(|value| (*value).assume_init_ref())))
+        };
+    }
+
+    /// Walks the slots that hold items, oldest first, until `each` breaks.
+    ///
+    /// # Safety
+    /// No push or pop runs during the call, and the caller is pinned or owns the queue, so the
+    /// segments from the head on stay allocated.
+    unsafe fn for_each_item(&self, mut each: impl FnMut(&Slot<T>) -> ControlFlow<()>) {
         // Acquire loads: as in `pop_pinned`, so the segment found is at least as new as the
         // position, and the link and slot states read below are those the last pushes wrote.
         let mut position = self.head.position.load(Ordering::Acquire);
         let end = tail_position(self.tail.index.load(Ordering::Acquire));
-        // SAFETY: pinned, and the head segment is reachable from the queue.
+        // SAFETY: per the contract; the head segment is reachable from the queue.
         let Some(mut segment) =
             (unsafe { Self::find(self.head.segment.load(Ordering::Acquire), position) })
         else {
             return;
         };
         while position < end {
-            // SAFETY: `segment` is alive while pinned and holds `position`.
+            // SAFETY: `segment` is alive (the contract) and holds `position`.
             let slot = unsafe { (*segment).slot(position) };
-            // Acquire: pairs with the producer's Release store of `state`.
-            if slot.state.load(Ordering::Acquire) == READY {
-                // SAFETY: a ready slot holds an initialised value, and per the contract no pop
-                // moves it out while we look.
-                let item = slot
-                    .value
-                    .with(|value| unsafe { (*value).assume_init_ref() });
-                if visit(item).is_break() {
-                    return;
-                }
+            // Acquire: pairs with the producer's Release store of `state`. The other written
+            // state, abandoned, holds nothing.
+            if slot.state.load(Ordering::Acquire) == READY && each(slot).is_break() {
+                return;
             }
             position += 1;
             // SAFETY: as above.
@@ -1122,26 +1128,21 @@ impl<T> fmt::Debug for Queue<T> {
 
 impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
-        // Exclusive access: no operation is in flight, so every claimed slot has been written,
-        // every position before the head has been read, and the head segment holds the head.
-        // Relaxed loads throughout: `&mut self` means every other thread's accesses happened
-        // before this drop (the handover of ownership synchronised them).
-        let end = tail_position(self.tail.index.load(Ordering::Relaxed));
-        let mut position = self.head.position.load(Ordering::Relaxed);
+        // SAFETY: exclusive access: no operation is in flight, so every claimed slot has been
+        // written, every position before the head has been read, and the segments from the
+        // head segment on are the queue's own and unretired.
+        unsafe {
+            self.for_each_item(|slot| {
+                slot.value.with_mut(|value| (*value).assume_init_drop());
+                ControlFlow::Continue(())
+            });
+        }
+        // Relaxed: `&mut self` means every other thread's accesses happened before this drop
+        // (the handover of ownership synchronised them).
         let mut segment = self.head.segment.load(Ordering::Relaxed);
         while !segment.is_null() {
-            // SAFETY: segments from the head segment on are owned by the queue and unretired;
-            // the ready slots in `position..end` hold values that nobody has taken (the others
-            // were abandoned by a batch push).
+            // SAFETY: as above; each segment is freed once, after its link is read.
             unsafe {
-                let stop = end.min((*segment).start + SEGMENT_LEN);
-                while position < stop {
-                    let slot = (*segment).slot(position);
-                    if slot.state.load(Ordering::Relaxed) == READY {
-                        slot.value.with_mut(|value| (*value).assume_init_drop());
-                    }
-                    position += 1;
-                }
                 let next = (*segment).next.load(Ordering::Relaxed);
                 Segment::free(segment);
                 segment = next;

@@ -866,24 +866,29 @@ impl<T> Ring<T> {
     /// # Safety
     /// No push or pop runs during the call: the items are read where they lie.
     pub(crate) unsafe fn visit(&self, mut visit: impl FnMut(&T) -> ControlFlow<()>) {
+        self.for_each_item(|slot| {
+            // SAFETY: the slot holds an item, and per the contract no pop moves it out while
+            // we look.
+            visit(
+                slot.value
+                    .with(|value| unsafe { (*value).assume_init_ref() }),
+            )
+        });
+    }
+
+    /// Walks the slots that hold items, oldest first, until `each` breaks. Only meaningful
+    /// while no push or pop runs.
+    fn for_each_item(&self, mut each: impl FnMut(&Slot<T>) -> ControlFlow<()>) {
         // Acquire index loads: the stamps read below are at least as new as the indexes.
         let head = self.head.load(Ordering::Acquire);
         let tail = self.tail.load(Ordering::Acquire) >> SHIFT;
-        let count = self.distance(head, tail);
-        for (start, run) in self.runs(head, count) {
+        for (start, run) in self.runs(head, self.distance(head, tail)) {
             for (offset, slot) in run.iter().enumerate() {
                 // Acquire: pairs with the Release stamp store in `fill`. A slot a batch push
                 // abandoned has another stamp, and holds nothing.
-                if slot.stamp.load(Ordering::Acquire) != start.wrapping_add(offset).wrapping_add(1)
-                {
-                    continue;
-                }
-                // SAFETY: the stamp says the slot holds the item pushed at its position, and
-                // per the contract no pop moves it out while we look.
-                let item = slot
-                    .value
-                    .with(|value| unsafe { (*value).assume_init_ref() });
-                if visit(item).is_break() {
+                let holds_item = slot.stamp.load(Ordering::Acquire)
+                    == start.wrapping_add(offset).wrapping_add(1);
+                if holds_item && each(slot).is_break() {
                     return;
                 }
             }
@@ -981,17 +986,12 @@ impl<T> fmt::Debug for Ring<T> {
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // Exclusive access: every claimed position has been written (or abandoned) or read.
-        let mut position = self.head.load(Ordering::Relaxed);
-        for _ in 0..self.len() {
-            let slot = self.slot(position);
-            if slot.stamp.load(Ordering::Relaxed) == position.wrapping_add(1) {
-                slot.value.with_mut(|value| {
-                    // SAFETY: positions from the head onwards, `len` of them, hold live items
-                    // unless abandoned, which the stamp just ruled out.
-                    unsafe { (*value).assume_init_drop() }
-                });
-            }
-            position = self.advance(position, 1);
-        }
+        self.for_each_item(|slot| {
+            slot.value.with_mut(|value| {
+                // SAFETY: the slot holds a live item that nobody else can reach any more.
+                unsafe { (*value).assume_init_drop() }
+            });
+            ControlFlow::Continue(())
+        });
     }
 }

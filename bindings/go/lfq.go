@@ -122,11 +122,12 @@ func newQueue(capacity int) (*Queue, error) {
 	} else {
 		st = C.lfq_ring_new(C.size_t(capacity), &opts, &h)
 	}
-	if st != C.LFQ_OK && capacity > 0 {
-		return nil, fmt.Errorf("%w (ring capacity %d)", statusError(st), capacity)
-	}
 	if st != C.LFQ_OK {
-		return nil, statusError(st)
+		err := statusError(st)
+		if capacity > 0 {
+			err = fmt.Errorf("%w (ring capacity %d)", err, capacity)
+		}
+		return nil, err
 	}
 	q := &Queue{
 		h:        C.uintptr_t(uintptr(unsafe.Pointer(h))),

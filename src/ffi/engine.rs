@@ -139,9 +139,9 @@ pub(crate) trait Backend<T> {
     fn push_one(&self, item: T, timeout: Timeout) -> Result<(), lfq_status>;
     /// One pop with the C timeout semantics.
     fn pop_one(&self, timeout: Timeout) -> Result<T, PopError>;
-    /// Pushes between `min` and `count` items built by `make(0)`, `make(1)`, … in order (an
-    /// unbounded queue that is closed part way may push fewer; see `push_until`). LFQ_FULL when
-    /// there is no room for `min`.
+    /// Pushes between `min` and `count` items built by `make(0)`, `make(1)`, … in order. LFQ_FULL
+    /// when there is no room for `min`; an unbounded queue stopped part way reports how many it
+    /// pushed with its status (see `push_until`).
     fn push_from(
         &self,
         min: usize,
@@ -191,12 +191,11 @@ impl<T> Backend<T> for Queue<T> {
         count: usize,
         make: impl FnMut(usize) -> T,
     ) -> Result<usize, BatchError> {
-        // Never full. A batch stopped part way by a close is push_until's to report; one stopped
-        // by the allocator has still done what a burst asks once it pushed `min`.
+        // Never full. A close or a failed allocation can stop it part way; once `min` are in, the
+        // batch has still done what it was asked.
         match Queue::push_from(self, count, make) {
-            (0, Some(why)) => Err(refused_status(why).into()),
-            (pushed, Some(Refused::NoMemory)) if pushed < min => Err(BatchError {
-                status: LFQ_ERR_NO_MEMORY,
+            (pushed, Some(why)) if pushed < min => Err(BatchError {
+                status: refused_status(why),
                 moved: pushed,
             }),
             (pushed, _) => Ok(pushed),
@@ -353,7 +352,7 @@ where
         // Could never fit, so waiting would never end.
         return Err(LFQ_ERR_INVALID_ARGUMENT.into());
     }
-    match push_outcome(backend.push_from(min, count, &mut make), min) {
+    match push_outcome(backend.push_from(min, count, &mut make)) {
         Some(result) => result,
         None => push_retry(backend, count, min, timeout, make),
     }
@@ -361,18 +360,10 @@ where
 
 /// What a push attempt means for `push_until`: its result, or `None` for full (wait and retry).
 #[inline(always)]
-fn push_outcome(
-    attempt: Result<usize, BatchError>,
-    min: usize,
-) -> Option<Result<usize, BatchError>> {
+fn push_outcome(attempt: Result<usize, BatchError>) -> Option<Result<usize, BatchError>> {
     match attempt {
-        Ok(n) if n >= min => Some(Ok(n)),
-        Ok(n) => Some(Err(BatchError {
-            status: LFQ_CLOSED,
-            moved: n,
-        })),
         Err(err) if err.status == LFQ_FULL => None,
-        Err(err) => Some(Err(err)),
+        result => Some(result),
     }
 }
 
@@ -402,7 +393,7 @@ where
                 Err(PushError::Full(()) | PushError::Timeout(())) => return Err(LFQ_TIMEOUT.into()),
             }
         }
-        if let Some(result) = push_outcome(backend.push_from(min, count, &mut make), min) {
+        if let Some(result) = push_outcome(backend.push_from(min, count, &mut make)) {
             return result;
         }
     }

@@ -285,13 +285,13 @@ unsafe fn send_array(
         }
         // SAFETY: forwarded caller contract: `sizes` holds `n` lengths.
         let sizes = unsafe { input_array(sizes, n) }?;
-        // Sizes over the maximum first, as lfq_send checks them.
-        if sizes.iter().any(|&size| size > q.max_message_size) {
-            return Err(LFQ_ERR_TOO_LARGE.into());
-        }
         let mut total: usize = 0;
         let mut largest = 0;
         for &size in sizes {
+            // Each size against the maximum before the sum, as lfq_send checks it first.
+            if size > q.max_message_size {
+                return Err(LFQ_ERR_TOO_LARGE.into());
+            }
             total = total.checked_add(size).ok_or(LFQ_ERR_INVALID_ARGUMENT)?;
             largest = largest.max(size);
         }

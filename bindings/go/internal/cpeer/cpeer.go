@@ -23,7 +23,6 @@ static lfq_status cpeer_recv(void *q, char *buf, size_t buf_size, size_t *size) 
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"unsafe"
 )
@@ -50,5 +49,5 @@ func status(st C.lfq_status) error {
 	if st == C.LFQ_OK {
 		return nil
 	}
-	return errors.New(fmt.Sprint("lfq: ", C.GoString(C.lfq_strerror(st))))
+	return fmt.Errorf("lfq: %s", C.GoString(C.lfq_strerror(st)))
 }
