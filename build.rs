@@ -11,7 +11,8 @@ fn main() {
     // A hand-edited or deleted header is regenerated on the next build.
     println!("cargo:rerun-if-changed=include/lfq.h");
     // The SONAME carries the major version so that an incompatible 1.x can live beside 0.x.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblfq.so.0");
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblfq.so.{major}");
 
     // Loom model-checking builds compile the engine only; the header is not their business.
     if env::var_os("CARGO_CFG_LOOM").is_some() {

@@ -360,7 +360,7 @@ lfq_status lfq_queue_new(const struct lfq_options *options, struct lfq_queue **o
  * - `options` may be NULL (pointer items, no item_free callback).
  * - Returns LFQ_OK; LFQ_ERR_INVALID_ARGUMENT (`out` NULL, `capacity` 0 or over
  *   LFQ_MAX_CAPACITY, bad options as for lfq_queue_new); LFQ_ERR_NO_MEMORY (the ring would
- *   need more memory than the machine has).
+ *   need more memory than the machine has, or the allocator failed).
  *
  * # Safety
  * `options` must be NULL or point to an `lfq_options`; `out` must be NULL or writable.
@@ -843,7 +843,8 @@ lfq_status lfq_map_ring(const struct lfq_queue *q, struct lfq_ring_map *map);
  * lfq_map_ring's memory found *readers_waiting non-zero. Harmless when nobody sleeps.
  *
  * - Thread-safety: thread-safe. Does not block.
- * - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (NULL handle, or not a bytes ring).
+ * - Returns LFQ_OK, LFQ_ERR_WRONG_KIND (a pointer-payload queue), LFQ_ERR_INVALID_ARGUMENT
+ *   (NULL handle, or an unbounded queue).
  *
  * # Safety
  * `q` must be NULL or a live handle.
@@ -855,7 +856,8 @@ lfq_status lfq_notify_readable(const struct lfq_queue *q, size_t count);
  * lfq_map_ring's memory found *writers_waiting non-zero. Harmless when nobody sleeps.
  *
  * - Thread-safety: thread-safe. Does not block.
- * - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (NULL handle, or not a bytes ring).
+ * - Returns LFQ_OK, LFQ_ERR_WRONG_KIND (a pointer-payload queue), LFQ_ERR_INVALID_ARGUMENT
+ *   (NULL handle, or an unbounded queue).
  *
  * # Safety
  * `q` must be NULL or a live handle.

@@ -24,8 +24,9 @@
 //! states of the slots they want *before* claiming them with one CAS on the head position.
 //! Checking before claiming is what the pin buys: the consumer reads its own side of the queue
 //! only, and loads the tail index just when the next slot is not ready, to tell "empty" from "a
-//! producer is writing it right now". A claim may span segments, which gives batch pops one CAS
-//! for the whole batch and lets all-or-nothing batches be exact.
+//! producer is writing it right now" (which it waits for briefly, then reports empty). A claim
+//! may span segments, which gives batch pops one CAS for the whole batch and lets all-or-nothing
+//! batches be exact.
 //!
 //! # Reclamation
 //!
@@ -61,7 +62,6 @@ use std::mem::MaybeUninit;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Slots per segment.
@@ -240,8 +240,8 @@ const POOL_LEN: usize = 4;
 /// only for the next segments to fault them in again). A fixed array of slots, each empty or
 /// owning one segment; a swap or a CAS moves ownership, so there is no ABA.
 ///
-/// Shared through an `Arc` by the queue and by the deferred functions that return segments once
-/// their grace period is over, which may run after the queue is gone.
+/// Shared through a `SharedPool` by the queue and by the deferred functions that return segments
+/// once their grace period is over, which may run after the queue is gone.
 struct Pool<T> {
     slots: [AtomicPtr<Segment<T>>; POOL_LEN],
 }
@@ -277,7 +277,8 @@ impl<T> Pool<T> {
     /// `segment` came from `Segment::alloc` and nobody else can reach it.
     unsafe fn put(&self, segment: *mut Segment<T>) {
         for slot in &self.slots {
-            // Release: publishes every earlier access to the segment to the taker's swap.
+            // Relaxed load: a cheap filter, as in `get`. Release CAS: publishes every earlier
+            // access to the segment to the taker's swap; Relaxed on failure: we move on.
             if slot.load(Ordering::Relaxed).is_null()
                 && slot
                     .compare_exchange(
@@ -296,9 +297,76 @@ impl<T> Pool<T> {
     }
 }
 
+/// An owner of a queue's pool: the queue holds one, and so does each deferred return of a retired
+/// segment, which may run after the queue is gone. What `Arc` does, except that creating one
+/// reports a failed allocation instead of ending the process, so that `Queue::try_new` (and the
+/// C layer's `lfq_queue_new` through it) can report it.
+struct SharedPool<T>(ptr::NonNull<Owned<T>>);
+
+struct Owned<T> {
+    owners: AtomicUsize,
+    pool: Pool<T>,
+}
+
+impl<T> SharedPool<T> {
+    /// A new, empty pool with one owner, or `None` when the allocator has no memory for it.
+    fn try_new() -> Option<Self> {
+        let layout = std::alloc::Layout::new::<Owned<T>>();
+        // SAFETY: the layout is not zero-sized (it holds atomics).
+        let raw = ptr::NonNull::new(unsafe { std::alloc::alloc(layout) }.cast::<Owned<T>>())?;
+        // SAFETY: a fresh allocation with this type's layout; writing initialises it.
+        unsafe {
+            raw.as_ptr().write(Owned {
+                owners: AtomicUsize::new(1),
+                pool: Pool::new(),
+            })
+        };
+        Some(SharedPool(raw))
+    }
+
+    fn owned(&self) -> &Owned<T> {
+        // SAFETY: this owner keeps the allocation alive.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T> Clone for SharedPool<T> {
+    fn clone(&self) -> Self {
+        // Relaxed: the new owner comes from this one, which keeps the pool alive meanwhile.
+        self.owned().owners.fetch_add(1, Ordering::Relaxed);
+        SharedPool(self.0)
+    }
+}
+
+impl<T> std::ops::Deref for SharedPool<T> {
+    type Target = Pool<T>;
+
+    fn deref(&self) -> &Pool<T> {
+        &self.owned().pool
+    }
+}
+
+impl<T> Drop for SharedPool<T> {
+    fn drop(&mut self) {
+        // AcqRel: every owner's use of the pool happens before the last owner frees it.
+        if self.owned().owners.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // SAFETY: no other owner is left; `try_new` allocated it with this layout.
+            unsafe {
+                ptr::drop_in_place(self.0.as_ptr());
+                std::alloc::dealloc(
+                    self.0.as_ptr().cast(),
+                    std::alloc::Layout::new::<Owned<T>>(),
+                );
+            }
+        }
+    }
+}
+
 impl<T> Drop for Pool<T> {
     fn drop(&mut self) {
         for slot in &self.slots {
+            // Relaxed: the last owner drops the pool, after `SharedPool`'s AcqRel count ordered
+            // every other owner's accesses before this.
             let segment = slot.swap(ptr::null_mut(), Ordering::Relaxed);
             if !segment.is_null() {
                 // SAFETY: pooled segments belong to the pool, which nobody else can reach now.
@@ -355,7 +423,7 @@ pub struct Queue<T> {
     tail: CachePadded<Tail<T>>,
     /// Consumers sleeping until an item arrives.
     readers: CachePadded<Waiters>,
-    pool: Arc<Pool<T>>,
+    pool: SharedPool<T>,
     _owns: PhantomData<T>,
 }
 
@@ -374,6 +442,7 @@ impl<T> Queue<T> {
 
     /// Creates an empty queue, or returns `None` when there is no memory for its first segment.
     pub(crate) fn try_new() -> Option<Self> {
+        let pool = SharedPool::try_new()?;
         let first = Segment::alloc(0);
         if first.is_null() {
             return None;
@@ -388,7 +457,7 @@ impl<T> Queue<T> {
                 segment: AtomicPtr::new(first),
             }),
             readers: CachePadded::new(Waiters::new()),
-            pool: Arc::new(Pool::new()),
+            pool,
             _owns: PhantomData,
         })
     }
@@ -435,7 +504,8 @@ impl<T> Queue<T> {
         if index & CLOSED == 0 && offset + 1 < SEGMENT_LEN {
             // Acquire: as in `claim`; dereferenced only once the CAS below succeeds.
             let segment = self.tail.segment.load(Ordering::Acquire);
-            // SeqCst: the index update `Waiters::notify` is ordered against (wait.rs).
+            // SeqCst: the index update `Waiters::notify` is ordered against (wait.rs). Relaxed
+            // on failure: the item goes back to the caller, which reads everything again.
             if self
                 .tail
                 .index
@@ -462,6 +532,10 @@ impl<T> Queue<T> {
     ///
     /// Returns how many were pushed (all of them, unless the queue is closed part way), or
     /// [`PushError::Closed`] if none was.
+    ///
+    /// The iterator runs after the batch's positions are claimed, so pops that reach them wait
+    /// for it: a non-blocking pop briefly, then reports `Empty`; a blocking one sleeps. It should
+    /// not block, and must not wait on this queue (a `pop_blocking` inside it never returns).
     ///
     /// # Panics
     ///
@@ -782,8 +856,15 @@ impl<T> Queue<T> {
                 let tail = self.tail.index.load(Ordering::SeqCst);
                 let queued = tail_position(tail).wrapping_sub(head);
                 if queued >= min {
-                    // Producers have claimed those slots and are writing them.
+                    // Producers have claimed those slots and are writing them, which can take
+                    // as long as a batch's item iterator runs: after a short wait, report empty
+                    // (waiting callers then nap; see `spin_then_wait`).
+                    if backoff.is_completed() {
+                        return Err(PopError::Empty);
+                    }
                     backoff.snooze();
+                // SeqCst: the head has not moved since our tail load, so the count of queued
+                // items computed from both held at one point in the total order.
                 } else if head == self.head.position.load(Ordering::SeqCst) {
                     return Err(PopError::empty_or_closed(tail & CLOSED != 0));
                 }
@@ -937,6 +1018,7 @@ impl<T> Queue<T> {
     #[cold]
     fn retire(&self, position: usize, guard: &Guard) {
         loop {
+            // Acquire: pairs with the Release CAS below of the consumer that moved it last.
             let segment = self.head.segment.load(Ordering::Acquire);
             // SAFETY: pinned, and reachable from the head.
             let (start, next) = unsafe { ((*segment).start, &(*segment).next) };
@@ -949,7 +1031,8 @@ impl<T> Queue<T> {
             let next = next.load(Ordering::Acquire);
             debug_assert!(!next.is_null(), "a wholly claimed segment is linked");
             // AcqRel: exactly one consumer wins and retires the segment; Release publishes the
-            // move to consumers that load the head segment afterwards.
+            // move to consumers that load the head segment afterwards. Acquire on failure, as
+            // the load above: a loser stops or retries with the winner's segment.
             if self
                 .head
                 .segment
@@ -960,7 +1043,7 @@ impl<T> Queue<T> {
                 // collector only after every thread pinned now has unpinned.
                 unsafe {
                     let segment = segment as usize;
-                    let pool = Arc::clone(&self.pool);
+                    let pool = self.pool.clone();
                     guard.defer_unchecked(move || pool.put(segment as *mut Segment<T>));
                 }
             }
@@ -994,7 +1077,12 @@ impl<T> Queue<T> {
                 other => Some(other),
             }
         };
-        crate::wait::spin_then_wait(&self.readers, deadline, attempt)
+        let claimed = || {
+            // SeqCst: as the emptiness check in `pop_pinned`.
+            let tail = self.tail.index.load(Ordering::SeqCst);
+            tail_position(tail) != self.head.position.load(Ordering::SeqCst)
+        };
+        crate::wait::spin_then_wait(&self.readers, deadline, attempt, claimed)
             .unwrap_or(Err(PopError::Timeout))
     }
 

@@ -29,11 +29,13 @@
 //! of its speed in producer/consumer benchmarks). The price: while a pop has claimed the oldest
 //! item but not yet released its slot, a push may report `Full` though the pop has begun; and
 //! while a push has claimed a position but not written it, a pop may report `Empty`. Both
-//! windows last a few instructions, and no item is lost or reordered by them.
+//! windows last a few instructions, except while a batch push's item iterator runs (see
+//! `push_many`), and no item is lost or reordered by them.
 //!
 //! The blocking forms spin with the same slot-only check, then, before each sleep, decide with
 //! the other side's index instead (loaded with `SeqCst`, see wait.rs), spinning through those
-//! short windows, so a sleeper never misses the change it waits for.
+//! short windows and napping through long ones, so a sleeper never misses the change it waits
+//! for.
 //!
 //! # Published protocol
 //!
@@ -271,6 +273,7 @@ impl<T> Ring<T> {
             let full = self.holds_last_lap(stamp.wrapping_sub(position));
             return Err((item, Missed::full_or_empty_if(full)));
         }
+        // SeqCst: as for every tail update (wait.rs). Relaxed on failure: we change nothing.
         if self
             .tail
             .compare_exchange(
@@ -346,6 +349,10 @@ impl<T> Ring<T> {
     /// batch; the items not pushed stay in the iterator.
     ///
     /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was.
+    ///
+    /// The iterator runs after the batch's positions are claimed, so pops that reach them wait
+    /// for it: a non-blocking pop briefly, then reports `Empty`; a blocking one sleeps. It should
+    /// not block, and must not wait on this ring (a `pop_blocking` inside it never returns).
     ///
     /// # Panics
     ///
@@ -616,11 +623,18 @@ impl<T> Ring<T> {
                 // SeqCst: the emptiness check waiters rely on (wait.rs).
                 let tail = self.tail.load(Ordering::SeqCst);
                 if self.distance(head, tail >> SHIFT) >= min {
-                    // Producers have claimed those positions and are writing them.
+                    // Producers have claimed those positions and are writing them, which can
+                    // take as long as a batch's item iterator runs: after a short wait, report
+                    // empty (waiting callers then nap; see `spin_then_wait`).
+                    if backoff.is_completed() {
+                        return Err(PopError::Empty);
+                    }
                     backoff.snooze();
                     head = self.head.load(Ordering::Relaxed);
                     continue;
                 }
+                // SeqCst: the head has not moved since our tail load, so the count of queued items
+                // computed from both held at one point in the total order.
                 if head != self.head.load(Ordering::SeqCst) {
                     head = self.head.load(Ordering::Relaxed);
                     continue;
@@ -692,6 +706,7 @@ impl<T> Ring<T> {
             let stamp = self.slot(position).stamp.load(Ordering::Acquire);
             if stamp == position || self.holds_last_lap(stamp.wrapping_sub(position)) {
                 // SeqCst: as for every tail update (wait.rs); this also orders us with `close`.
+                // Relaxed on failure: the stamp is read again for the new tail.
                 match self.tail.compare_exchange_weak(
                     tail,
                     self.advance(position, 1) << SHIFT,
@@ -718,7 +733,7 @@ impl<T> Ring<T> {
             if stamp == position {
                 break None;
             }
-            // SeqCst: a head update, like a pop's.
+            // SeqCst: a head update, like a pop's. Relaxed on failure: the stamp is read again.
             if self
                 .head
                 .compare_exchange_weak(
@@ -771,7 +786,9 @@ impl<T> Ring<T> {
             }
             other => Some(other),
         };
-        match spin_then_wait(&self.writers, deadline, attempt) {
+        // A full ring gains room through pops, which release their claimed slots without
+        // running user code, so a waiting push sleeps until woken.
+        match spin_then_wait(&self.writers, deadline, attempt, || false) {
             Some(outcome) => outcome,
             None => Err(PushError::Timeout(pending.expect("item pending"))),
         }
@@ -796,7 +813,12 @@ impl<T> Ring<T> {
             Err(PopError::Empty) => None,
             other => Some(other),
         };
-        spin_then_wait(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout))
+        let claimed = || {
+            // SeqCst: as the emptiness check in `pop_batch_with`.
+            let tail = self.tail.load(Ordering::SeqCst);
+            self.distance(self.head.load(Ordering::SeqCst), tail >> SHIFT) != 0
+        };
+        spin_then_wait(&self.readers, deadline, attempt, claimed).unwrap_or(Err(PopError::Timeout))
     }
 
     /// Blocks until an item is queued, without taking it (another consumer may take it first).

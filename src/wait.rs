@@ -18,6 +18,10 @@
 use crate::sync::{AtomicU32, Backoff, Ordering};
 use std::time::{Duration, Instant};
 
+/// The longest a waiting thread sleeps at a time while what it waits for is claimed by another
+/// thread and not yet filled (see `spin_then_wait`).
+const CLAIM_NAP: Duration = Duration::from_millis(1);
+
 /// Tries `attempt` through a short, bounded spin (most waits end within it, and spinning is
 /// far cheaper than a sleep and a wake), then sleeps on `waiters` between tries until `deadline`.
 ///
@@ -25,10 +29,18 @@ use std::time::{Duration, Instant};
 /// the queue alone, as the non-blocking calls do, so a spinning thread does not keep pulling the
 /// other side's index cache line away from the thread that is about to make progress; with
 /// `exact` true (before each sleep) it must decide as `Waiters::wait_until` requires.
+///
+/// `claimed()`, asked after an exact try failed, says whether what the thread waits for has been
+/// claimed by another thread that has not filled it yet: a batch push whose item iterator is
+/// still running, or a producer preempted between its claim and its write. That thread wakes
+/// sleepers after filling, but orders only its claim, not the fill, before it looks for them, so
+/// its wake can miss a thread that decided to sleep from the unfilled slot. Such a thread naps
+/// for at most `CLAIM_NAP` and tries again, instead of sleeping until woken.
 pub(crate) fn spin_then_wait<R>(
     waiters: &Waiters,
     deadline: Option<Instant>,
     mut attempt: impl FnMut(bool) -> Option<R>,
+    claimed: impl Fn() -> bool,
 ) -> Option<R> {
     let backoff = Backoff::new();
     loop {
@@ -40,7 +52,7 @@ pub(crate) fn spin_then_wait<R>(
         }
         backoff.snooze();
     }
-    waiters.wait_until(deadline, || attempt(true))
+    waiters.wait_until(deadline, || attempt(true), claimed)
 }
 
 /// `spin_then_wait` for waits that only watch the queue (`wait_nonempty`, `wait_not_full`):
@@ -52,7 +64,8 @@ pub(crate) fn watch<E>(
     deadline: Option<Instant>,
     mut attempt: impl FnMut() -> Option<Result<(), E>>,
 ) -> Option<Result<(), E>> {
-    let outcome = spin_then_wait(waiters, deadline, |_| attempt());
+    // Nothing is claimed by a watch: it waits for the index alone.
+    let outcome = spin_then_wait(waiters, deadline, |_| attempt(), || false);
     if matches!(outcome, Some(Ok(()))) {
         waiters.notify(1);
     }
@@ -116,11 +129,13 @@ impl Waiters {
 
     /// Calls `attempt` until it returns `Some`, sleeping between tries; gives up with `None` once
     /// `deadline` has passed (never, for `None`). `attempt` must decide emptiness or fullness
-    /// with `SeqCst` loads of the index that the waking side updates.
+    /// with `SeqCst` loads of the index that the waking side updates. A sleep after a try that
+    /// failed while `claimed()` holds lasts at most `CLAIM_NAP` (see `spin_then_wait`).
     pub(crate) fn wait_until<R>(
         &self,
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Option<R>,
+        claimed: impl Fn() -> bool,
     ) -> Option<R> {
         loop {
             // SeqCst: pairs with the waker's SeqCst load in `notify` (module comment).
@@ -136,6 +151,12 @@ impl Waiters {
                     .checked_duration_since(Instant::now())
                     .filter(|left| !left.is_zero())
                     .map(Some),
+            };
+            let timeout = match timeout {
+                Some(limit) if outcome.is_none() && claimed() => {
+                    Some(Some(limit.map_or(CLAIM_NAP, |left| left.min(CLAIM_NAP))))
+                }
+                other => other,
             };
             if let Some(timeout) = timeout {
                 self.sleep(seen, timeout);
@@ -232,9 +253,13 @@ mod fallback {
                 None => drop(self.changed.wait(guard).unwrap()),
                 #[cfg(not(loom))]
                 Some(t) => drop(self.changed.wait_timeout(guard, t).unwrap()),
-                // loom has no clock: a timed wait returns at once, as a spurious wakeup may.
+                // loom has no clock: a timed wait returns at once, as a spurious wakeup may,
+                // letting the model run the other threads first.
                 #[cfg(loom)]
-                Some(_) => drop(guard),
+                Some(_) => {
+                    drop(guard);
+                    loom::thread::yield_now();
+                }
             }
         }
 

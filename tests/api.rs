@@ -832,6 +832,123 @@ fn ring_batches_wrap_around() {
     }
 }
 
+/// Yields `0..len`, running `first` before the first item: by then `push_many` has claimed the
+/// batch's positions, and they hold nothing until the iterator yields.
+struct SlowItems<F> {
+    next: u32,
+    len: u32,
+    first: Option<F>,
+}
+
+impl<F: FnOnce()> SlowItems<F> {
+    fn new(len: u32, first: F) -> Self {
+        SlowItems {
+            next: 0,
+            len,
+            first: Some(first),
+        }
+    }
+}
+
+impl<F: FnOnce()> Iterator for SlowItems<F> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        if let Some(first) = self.first.take() {
+            first();
+        }
+        (self.next < self.len).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.len - self.next) as usize;
+        (left, Some(left))
+    }
+}
+
+impl<F: FnOnce()> ExactSizeIterator for SlowItems<F> {}
+
+/// CPU time this thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a writable timespec; CLOCK_THREAD_CPUTIME_ID needs nothing else.
+    assert_eq!(
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) },
+        0
+    );
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// Runs `$body` with `$q` bound to an `Arc` of a `Queue<u32>`, then of a `Ring<u32>`.
+macro_rules! on_queue_and_ring {
+    ($q:ident => $body:block) => {{
+        {
+            let $q = Arc::new(Queue::<u32>::new());
+            $body
+        }
+        {
+            let $q = Arc::new(Ring::<u32>::new(8));
+            $body
+        }
+    }};
+}
+
+/// While a batch push's iterator is slow, the positions it claimed hold nothing: pops that reach
+/// them report `Empty` soon, keep their timeouts, and sleep rather than spin when blocking.
+#[test]
+fn pops_do_not_spin_on_a_slow_batch() {
+    const DELAY: Duration = Duration::from_millis(500);
+    on_queue_and_ring!(q => {
+        let (claimed, batch_claimed) = std::sync::mpsc::channel();
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                let mut items = SlowItems::new(3, move || {
+                    claimed.send(()).unwrap();
+                    thread::sleep(DELAY);
+                });
+                q.push_many(&mut items)
+            })
+        };
+        batch_claimed.recv().unwrap();
+        let start = Instant::now();
+        assert_eq!(q.pop(), Err(PopError::Empty));
+        assert_eq!(q.pop_timeout(Duration::from_millis(20)), Err(PopError::Timeout));
+        assert!(start.elapsed() < DELAY / 2, "the pops waited for the batch's iterator");
+        let (cpu, wall) = (thread_cpu_time(), Instant::now());
+        assert_eq!(q.pop_blocking(), Ok(0));
+        let (cpu, wall) = (thread_cpu_time() - cpu, wall.elapsed());
+        if wall > DELAY / 4 {
+            assert!(cpu < wall / 2, "pop_blocking spun: {cpu:?} of CPU in {wall:?}");
+        }
+        assert_eq!(join_within(producer, PROMPT, "slow batch"), Ok(3));
+        assert_eq!((q.pop(), q.pop(), q.pop()), (Ok(1), Ok(2), Err(PopError::Empty)));
+    });
+}
+
+/// Pops from inside a batch push's own iterator find its positions unfilled, and return.
+#[test]
+fn pops_inside_a_batch_iterator_return() {
+    on_queue_and_ring!(q => {
+        let inner = Arc::clone(&q);
+        let batch = thread::spawn(move || {
+            let mut items = SlowItems::new(3, || {
+                assert_eq!(inner.pop(), Err(PopError::Empty));
+                assert_eq!(inner.pop_timeout(Duration::from_millis(10)), Err(PopError::Timeout));
+            });
+            inner.push_many(&mut items)
+        });
+        assert_eq!(join_within(batch, PROMPT, "pops inside push_many"), Ok(3));
+        assert_eq!((q.pop(), q.pop(), q.pop()), (Ok(0), Ok(1), Ok(2)));
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ownership
 

@@ -2,10 +2,11 @@
 //! LFQ_ERR_NO_MEMORY, keep every item they accepted, and the queue works again once memory is
 //! back. (The Rust API ends the process instead, as std's collections do.)
 //!
-//! The allocator here refuses blocks of 1 KiB or more to a thread during its `Refusal`: the
-//! queue's segments are that large, and nothing else the calls under test allocate is. Only that
-//! thread is refused, so other tests' threads (and their exit, which frees epoch state) are not.
-//! Assertions wait until the refusal ends, as a failing one would need memory to report itself.
+//! The allocator here refuses blocks to a thread during its `Refusal`: blocks of 1 KiB or more
+//! (the queue's segments are that large, and nothing else the pushes under test allocate is), or,
+//! for the constructors, blocks of any size. Only that thread is refused, so other tests' threads
+//! (and their exit, which frees epoch state) are not. Assertions wait until the refusal ends, as
+//! a failing one would need memory to report itself.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -17,30 +18,41 @@ extern crate lfq;
 
 struct Refusing;
 
+/// The size from which blocks count against a refusal.
+const LARGE: usize = 1024;
+
 thread_local! {
-    /// How many more large blocks to grant this thread before refusing them; negative: no
-    /// refusal. Const-initialised without a destructor, so reading it never allocates.
-    static LARGE_LEFT: Cell<isize> = const { Cell::new(-1) };
+    /// The smallest block size refused to this thread, and how many more such blocks to grant
+    /// it before refusing them (negative: no refusal). Const-initialised without a destructor,
+    /// as the next one, so reading them never allocates.
+    static REFUSE: Cell<(usize, isize)> = const { Cell::new((LARGE, -1)) };
+    /// Bytes this thread allocated minus bytes it freed.
+    static NET_BYTES: Cell<isize> = const { Cell::new(0) };
 }
 
 // SAFETY: every call is forwarded to the system allocator, or refused with null, which
 // `GlobalAlloc` allows.
 unsafe impl GlobalAlloc for Refusing {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= 1024 {
-            let left = LARGE_LEFT.with(Cell::get);
+        let (smallest, left) = REFUSE.with(Cell::get);
+        if layout.size() >= smallest {
             if left == 0 {
                 return ptr::null_mut();
             }
             if left > 0 {
-                LARGE_LEFT.with(|cell| cell.set(left - 1));
+                REFUSE.with(|cell| cell.set((smallest, left - 1)));
             }
         }
         // SAFETY: forwarded caller contract.
-        unsafe { System.alloc(layout) }
+        let block = unsafe { System.alloc(layout) };
+        if !block.is_null() {
+            NET_BYTES.with(|net| net.set(net.get() + layout.size() as isize));
+        }
+        block
     }
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        NET_BYTES.with(|net| net.set(net.get() - layout.size() as isize));
         // SAFETY: forwarded caller contract; every block came from `System`.
         unsafe { System.dealloc(block, layout) }
     }
@@ -54,14 +66,20 @@ struct Refusal;
 
 impl Refusal {
     fn after(granted: isize) -> Refusal {
-        LARGE_LEFT.with(|cell| cell.set(granted));
+        REFUSE.with(|cell| cell.set((LARGE, granted)));
+        Refusal
+    }
+
+    /// As `after`, for blocks of any size.
+    fn of_any_after(granted: isize) -> Refusal {
+        REFUSE.with(|cell| cell.set((1, granted)));
         Refusal
     }
 }
 
 impl Drop for Refusal {
     fn drop(&mut self) {
-        LARGE_LEFT.with(|cell| cell.set(-1));
+        REFUSE.with(|cell| cell.set((LARGE, -1)));
     }
 }
 
@@ -84,6 +102,7 @@ const PAYLOAD_BYTES: i32 = 1;
 
 extern "C" {
     fn lfq_queue_new(options: *const Options, out: *mut *mut Queue) -> i32;
+    fn lfq_ring_new(capacity: usize, options: *const Options, out: *mut *mut Queue) -> i32;
     fn lfq_destroy(q: *mut Queue);
     fn lfq_len(q: *const Queue) -> usize;
     fn lfq_push(q: *mut Queue, item: *mut c_void, timeout_ns: i64) -> i32;
@@ -231,4 +250,63 @@ fn sends_and_new_queues_report_no_memory() {
     }
     // SAFETY: `q` is live and used no more.
     unsafe { lfq_destroy(q) };
+}
+
+/// Every allocation a constructor makes, refused in turn: each refusal gets LFQ_ERR_NO_MEMORY,
+/// leaves `*out` alone and frees what the call had allocated, until enough are granted.
+#[test]
+fn constructors_report_any_failed_allocation() {
+    let bytes = Options {
+        payload: PAYLOAD_BYTES,
+        max_message_size: 0,
+        item_free: None,
+        item_free_context: ptr::null_mut(),
+    };
+    type Constructor<'a> = Box<dyn Fn(*mut *mut Queue) -> i32 + 'a>;
+    let constructors: [(&str, Constructor); 4] = [
+        // SAFETY (all four): NULL or valid options; `out` is writable.
+        (
+            "queue",
+            Box::new(|out| unsafe { lfq_queue_new(ptr::null(), out) }),
+        ),
+        (
+            "bytes queue",
+            Box::new(|out| unsafe { lfq_queue_new(&bytes, out) }),
+        ),
+        (
+            "ring",
+            Box::new(|out| unsafe { lfq_ring_new(8, ptr::null(), out) }),
+        ),
+        (
+            "bytes ring",
+            Box::new(|out| unsafe { lfq_ring_new(8, &bytes, out) }),
+        ),
+    ];
+    for (name, construct) in &constructors {
+        let mut refused = 0;
+        let q = loop {
+            let mut out = ptr::null_mut();
+            let before = NET_BYTES.with(Cell::get);
+            let refusal = Refusal::of_any_after(refused);
+            let status = construct(&mut out);
+            drop(refusal);
+            if status == OK {
+                break out;
+            }
+            let leaked = NET_BYTES.with(Cell::get) - before;
+            assert_eq!(
+                (status, out.is_null(), leaked),
+                (NO_MEMORY, true, 0),
+                "{name}, allocation {refused} refused"
+            );
+            refused += 1;
+            assert!(refused < 16, "{name} kept failing");
+        };
+        assert!(refused >= 2, "{name} made {refused} allocations");
+        // SAFETY: `q` is live, and then used no more.
+        unsafe {
+            assert_eq!(lfq_len(q), 0, "{name}");
+            lfq_destroy(q);
+        }
+    }
 }

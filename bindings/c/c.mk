@@ -14,11 +14,11 @@ VALGRIND   ?= valgrind
 VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
                   --show-leak-kinds=definite
 
-C_LIB := $(LIB_DIR)/liblfq.so.0 $(INCLUDE_DIR)/lfq.h
+C_LIB := $(LIB_DIR)/liblfq.so.$(MAJOR) $(INCLUDE_DIR)/lfq.h
 
-# Programs linked with -llfq record the SONAME (liblfq.so.0) and look for that name at run time;
-# cargo only writes liblfq.so, so the SONAME link is added next to it.
-$(LIB_DIR)/liblfq.so.0: $(LIB_DIR)/liblfq.so
+# Programs linked with -llfq record the SONAME (liblfq.so.$(MAJOR)) and look for that name at run
+# time; cargo only writes liblfq.so, so the SONAME link is added next to it.
+$(LIB_DIR)/liblfq.so.$(MAJOR): $(LIB_DIR)/liblfq.so
 	ln -sf liblfq.so $@
 
 .PHONY: test-c demo-c bench-c c-examples

@@ -20,6 +20,7 @@ mod pointer;
 #[cfg(not(loom))]
 mod ring_map;
 
+use std::alloc::Layout;
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -282,14 +283,27 @@ struct Settings {
 }
 
 impl Settings {
-    fn into_handle(self, engine: Engine) -> Box<lfq_queue> {
-        Box::new(lfq_queue {
+    /// The handle for `engine`, or LFQ_ERR_NO_MEMORY (dropping the engine) when the allocator
+    /// has no memory for it, where `Box::new` would end the process.
+    fn into_handle(self, engine: Engine) -> Result<Box<lfq_queue>, lfq_status> {
+        let handle = lfq_queue {
             magic: LIVE,
             engine,
             max_message_size: self.max_message_size,
             item_free: self.item_free,
             item_free_context: self.item_free_context,
-        })
+        };
+        // SAFETY: the layout is not zero-sized (the handle holds the engine's atomics).
+        let raw = unsafe { std::alloc::alloc(Layout::new::<lfq_queue>()) }.cast::<lfq_queue>();
+        if raw.is_null() {
+            return Err(LFQ_ERR_NO_MEMORY);
+        }
+        // SAFETY: `raw` is a fresh allocation from the global allocator with lfq_queue's layout,
+        // which is what `Box::from_raw` requires; writing initialises it.
+        unsafe {
+            raw.write(handle);
+            Ok(Box::from_raw(raw))
+        }
     }
 }
 
@@ -366,7 +380,7 @@ pub unsafe extern "C" fn lfq_queue_new(
             Engine::PointerQueue(Queue::try_new().ok_or(LFQ_ERR_NO_MEMORY)?)
         };
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { publish(out, settings.into_handle(engine)) };
+        unsafe { publish(out, settings.into_handle(engine)?) };
         Ok(())
     })
 }
@@ -381,7 +395,7 @@ pub unsafe extern "C" fn lfq_queue_new(
 /// - `options` may be NULL (pointer items, no item_free callback).
 /// - Returns LFQ_OK; LFQ_ERR_INVALID_ARGUMENT (`out` NULL, `capacity` 0 or over
 ///   LFQ_MAX_CAPACITY, bad options as for lfq_queue_new); LFQ_ERR_NO_MEMORY (the ring would
-///   need more memory than the machine has).
+///   need more memory than the machine has, or the allocator failed).
 ///
 /// # Safety
 /// `options` must be NULL or point to an `lfq_options`; `out` must be NULL or writable.
@@ -405,7 +419,7 @@ pub unsafe extern "C" fn lfq_ring_new(
             Engine::PointerRing(Ring::try_new(capacity).ok_or(LFQ_ERR_NO_MEMORY)?)
         };
         // SAFETY: `out` is non-NULL and writable per the contract.
-        unsafe { publish(out, settings.into_handle(engine)) };
+        unsafe { publish(out, settings.into_handle(engine)?) };
         Ok(())
     })
 }

@@ -141,7 +141,8 @@ pub unsafe extern "C" fn lfq_map_ring(q: *const lfq_queue, map: *mut lfq_ring_ma
 /// lfq_map_ring's memory found *readers_waiting non-zero. Harmless when nobody sleeps.
 ///
 /// - Thread-safety: thread-safe. Does not block.
-/// - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (NULL handle, or not a bytes ring).
+/// - Returns LFQ_OK, LFQ_ERR_WRONG_KIND (a pointer-payload queue), LFQ_ERR_INVALID_ARGUMENT
+///   (NULL handle, or an unbounded queue).
 ///
 /// # Safety
 /// `q` must be NULL or a live handle.
@@ -155,7 +156,8 @@ pub unsafe extern "C" fn lfq_notify_readable(q: *const lfq_queue, count: usize) 
 /// lfq_map_ring's memory found *writers_waiting non-zero. Harmless when nobody sleeps.
 ///
 /// - Thread-safety: thread-safe. Does not block.
-/// - Returns LFQ_OK, LFQ_ERR_INVALID_ARGUMENT (NULL handle, or not a bytes ring).
+/// - Returns LFQ_OK, LFQ_ERR_WRONG_KIND (a pointer-payload queue), LFQ_ERR_INVALID_ARGUMENT
+///   (NULL handle, or an unbounded queue).
 ///
 /// # Safety
 /// `q` must be NULL or a live handle.
@@ -177,7 +179,9 @@ unsafe fn notify(q: *const lfq_queue, wake: impl FnOnce(&Ring<Message>)) -> lfq_
                 wake(ring);
                 Ok(())
             }
-            _ => Err(LFQ_ERR_INVALID_ARGUMENT),
+            // As lfq_map_ring classifies them: only a bytes ring has waiters to wake this way.
+            Engine::BytesQueue(_) => Err(LFQ_ERR_INVALID_ARGUMENT),
+            Engine::PointerQueue(_) | Engine::PointerRing(_) => Err(LFQ_ERR_WRONG_KIND),
         }
     })
 }

@@ -1163,7 +1163,9 @@ static void test_ring_map_arguments(void) {
     CHECK_OK(lfq_notify_readable(ring, 1));
     CHECK_OK(lfq_notify_writable(ring, SIZE_MAX));
     CHECK_STATUS(lfq_notify_readable(queue, 1), LFQ_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(lfq_notify_writable(pointers, 1), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_notify_writable(queue, 1), LFQ_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(lfq_notify_readable(pointers, 1), LFQ_ERR_WRONG_KIND);
+    CHECK_STATUS(lfq_notify_writable(pointers, 1), LFQ_ERR_WRONG_KIND);
     CHECK_STATUS(lfq_notify_readable(NULL, 1), LFQ_ERR_INVALID_ARGUMENT);
     lfq_destroy(ring);
     lfq_destroy(queue);
