@@ -9,6 +9,7 @@ mod queue;
 mod ring;
 mod scan;
 mod sync;
+mod teardown;
 mod wait;
 
 pub use error::{PopError, PushError};

@@ -1216,20 +1216,41 @@ impl<T> fmt::Debug for Queue<T> {
 
 impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
-        // SAFETY: exclusive access: no operation is in flight, so every claimed slot has been
-        // written, every position before the head has been read, and the segments from the
-        // head segment on are the queue's own and unretired.
-        unsafe {
-            self.for_each_item(|slot| {
-                slot.value.with_mut(|value| (*value).assume_init_drop());
-                ControlFlow::Continue(())
-            });
-        }
-        // Relaxed: `&mut self` means every other thread's accesses happened before this drop
+        // Frees the segments last, also when an item's drop panics.
+        let _segments = FreeSegments(self);
+        let walk = |each: &mut dyn FnMut(&Slot<T>)| {
+            // SAFETY: exclusive access: no operation is in flight, so every claimed slot has
+            // been written, every position before the head has been read, and the segments from
+            // the head segment on are the queue's own and unretired.
+            unsafe {
+                self.for_each_item(|slot| {
+                    each(slot);
+                    ControlFlow::Continue(())
+                })
+            }
+        };
+        let drop_one = |slot: &Slot<T>| {
+            slot.value.with_mut(|value| {
+                // SAFETY: the slot holds a live item that nobody else can reach any more, and
+                // `drop_each` drops each item once.
+                unsafe { (*value).assume_init_drop() }
+            })
+        };
+        crate::teardown::drop_each(&walk, &drop_one);
+    }
+}
+
+/// Frees a dropped queue's segments when dropped.
+struct FreeSegments<'a, T>(&'a Queue<T>);
+
+impl<T> Drop for FreeSegments<'_, T> {
+    fn drop(&mut self) {
+        // Relaxed: the queue is being dropped, so every other thread's accesses happened before
         // (the handover of ownership synchronised them).
-        let mut segment = self.head.segment.load(Ordering::Relaxed);
+        let mut segment = self.0.head.segment.load(Ordering::Relaxed);
         while !segment.is_null() {
-            // SAFETY: as above; each segment is freed once, after its link is read.
+            // SAFETY: the queue's own segments, from the head on, which nothing reaches any
+            // more; each is freed once, after its link is read.
             unsafe {
                 let next = (*segment).next.load(Ordering::Relaxed);
                 Segment::free(segment);

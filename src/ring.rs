@@ -1008,12 +1008,19 @@ impl<T> fmt::Debug for Ring<T> {
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // Exclusive access: every claimed position has been written (or abandoned) or read.
-        self.for_each_item(|slot| {
+        let walk = |each: &mut dyn FnMut(&Slot<T>)| {
+            self.for_each_item(|slot| {
+                each(slot);
+                ControlFlow::Continue(())
+            })
+        };
+        let drop_one = |slot: &Slot<T>| {
             slot.value.with_mut(|value| {
-                // SAFETY: the slot holds a live item that nobody else can reach any more.
+                // SAFETY: the slot holds a live item that nobody else can reach any more, and
+                // `drop_each` drops each item once.
                 unsafe { (*value).assume_init_drop() }
-            });
-            ControlFlow::Continue(())
-        });
+            })
+        };
+        crate::teardown::drop_each(&walk, &drop_one);
     }
 }

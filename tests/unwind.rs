@@ -1,13 +1,15 @@
 //! A batch push whose iterator panics part way: the positions it claimed for the items it never
 //! got are skipped, and the queue keeps every promise for the rest: the items pushed before the
 //! panic come out once, in order; later pushes and pops work; capacity comes back; blocked
-//! consumers wake; dropping the queue drops only real items.
+//! consumers wake; dropping the queue drops only real items. And an item whose drop panics
+//! while the queue is dropped: the other items are dropped all the same.
 
 mod common;
 
-use common::{join_within, quiet_provoked_panics, Failing, Tracked, Tracker, PROMPT};
+use common::{join_within, quiet_provoked_panics, Failing, Tracked, Tracker, PROMPT, PROVOKED};
 use lfq::{PopError, PushError, Queue, Ring};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -349,5 +351,71 @@ fn ring_survives_concurrent_failing_batches() {
             |r, items| r.push_many(items),
             Ring::pop,
         );
+    }
+}
+
+/// An item that counts its drop, and panics in it if it is the bad one.
+struct Fragile {
+    bad: bool,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+        if self.bad {
+            panic!("{PROVOKED}");
+        }
+    }
+}
+
+/// Drops a structure holding ten `Fragile` items, the `bad`th of which panics; checks that the
+/// panic comes out and that every item was dropped once.
+fn drop_with_a_fragile_item<Q>(bad: usize, fill: impl FnOnce(&mut dyn FnMut() -> Fragile) -> Q) {
+    quiet_provoked_panics();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut made = 0;
+    let q = fill(&mut || {
+        made += 1;
+        Fragile {
+            bad: made - 1 == bad,
+            drops: Arc::clone(&drops),
+        }
+    });
+    assert_eq!(made, 10);
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(q))).is_err());
+    assert_eq!(drops.load(Ordering::Relaxed), 10, "bad item {bad}");
+}
+
+#[test]
+fn a_panicking_item_drop_does_not_leak_the_others() {
+    for bad in [0, 4, 9] {
+        // Spread over three segments of the queue, the first partly drained.
+        drop_with_a_fragile_item(bad, |make| {
+            let q = Queue::new();
+            for _ in 0..100 {
+                assert!(q.push(None).is_ok());
+                assert!(q.pop().is_ok());
+            }
+            for _ in 0..10 {
+                assert!(q.push(Some(make())).is_ok());
+                for _ in 0..30 {
+                    assert!(q.push(None).is_ok());
+                }
+            }
+            q
+        });
+        // Wrapped around the ring.
+        drop_with_a_fragile_item(bad, |make| {
+            let r = Ring::new(12);
+            for _ in 0..7 {
+                assert!(r.push(None).is_ok());
+                assert!(r.pop().is_ok());
+            }
+            for _ in 0..10 {
+                assert!(r.push(Some(make())).is_ok());
+            }
+            r
+        });
     }
 }
