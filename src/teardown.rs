@@ -2,18 +2,23 @@
 //! item's drop panics: the remaining items are dropped anyway (a second panic aborts the
 //! process), so one bad item does not leak the others.
 
+use crate::sync::UnsafeCell;
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 
-/// A walk over a structure's items: it calls the function it is given on each, in order.
-pub(crate) type Walk<'a, I> = dyn Fn(&mut dyn FnMut(&I)) + 'a;
+/// A walk over the cells of a structure's live items: it calls the function it is given on each,
+/// in order.
+pub(crate) type Walk<'a, T> = dyn Fn(&mut dyn FnMut(&UnsafeCell<MaybeUninit<T>>)) + 'a;
 
-/// Drops every item `walk` shows: `walk(each)` calls `each` on each item left, in the same order
-/// every time it runs, and `drop_one` drops the item it is given. If that panics, the walk runs
-/// again while the panic unwinds, skipping the items already handled, and drops the rest.
-pub(crate) fn drop_each<I>(walk: &Walk<I>, drop_one: &dyn Fn(&I)) {
+/// Drops every item `walk` shows. If an item's drop panics, the walk runs again while the panic
+/// unwinds, skipping the items already handled, and drops the rest.
+///
+/// # Safety
+/// Every cell `walk` shows holds a live item that nothing else can reach, and `walk` shows the
+/// same cells in the same order each time it runs.
+pub(crate) unsafe fn drop_each<T>(walk: &Walk<T>) {
     let resume = Resume {
         walk,
-        drop_one,
         handled: Cell::new(0),
     };
     resume.run();
@@ -21,27 +26,28 @@ pub(crate) fn drop_each<I>(walk: &Walk<I>, drop_one: &dyn Fn(&I)) {
 }
 
 /// One walk, and, through its own drop, the walk that resumes after a panicking drop.
-struct Resume<'a, I> {
-    walk: &'a Walk<'a, I>,
-    drop_one: &'a dyn Fn(&I),
+struct Resume<'a, T> {
+    walk: &'a Walk<'a, T>,
     /// Items dropped, or being dropped, by earlier runs; the one whose drop panicked counts.
     handled: Cell<usize>,
 }
 
-impl<I> Resume<'_, I> {
+impl<T> Resume<'_, T> {
     fn run(&self) {
         let mut index = 0;
-        (self.walk)(&mut |item| {
+        (self.walk)(&mut |cell| {
             if index == self.handled.get() {
                 self.handled.set(index + 1);
-                (self.drop_one)(item);
+                // SAFETY: a live item nothing else reaches (`drop_each`'s contract), dropped
+                // once: counted as handled before its drop starts.
+                cell.with_mut(|value| unsafe { (*value).assume_init_drop() });
             }
             index += 1;
         });
     }
 }
 
-impl<I> Drop for Resume<'_, I> {
+impl<T> Drop for Resume<'_, T> {
     fn drop(&mut self) {
         self.run();
     }
