@@ -65,7 +65,13 @@ use std::ptr;
 use std::time::{Duration, Instant};
 
 /// Slots per segment.
+#[cfg(not(loom))]
 const SEGMENT_LEN: usize = 127;
+/// Slots per segment under loom: few enough that the models' two or three pushes fill a segment,
+/// so linking, retiring and recycling through the pool are model-checked too. Two, not one, so
+/// that `push_fast` (which never takes a segment's last slot) still runs in the models.
+#[cfg(loom)]
+const SEGMENT_LEN: usize = 2;
 /// Tail-index offsets per segment: the slots plus the "linking the next segment" marker.
 const LAP: usize = SEGMENT_LEN + 1;
 /// The tail index keeps the closed mark in bit 0 and the position count above it.

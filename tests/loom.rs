@@ -576,3 +576,45 @@ fn ring1_abandoned_slot_is_skipped_then_reused() {
         assert_eq!(consumer.join().unwrap(), Ok(2));
     });
 }
+
+/// Segments hold two slots under loom. The first segment is retired and, once the epoch has
+/// moved on, returned to the pool; a producer then fills the second segment, linking the recycled
+/// one, while a consumer pops. The return happens in only some executions: loom lets `join`
+/// return before the joined thread's thread-locals (its epoch participant) are dropped, and its
+/// five-thread limit leaves no room for more epoch-advancing threads.
+#[test]
+fn queue_recycled_segment_linked_while_popping() {
+    big_model(|| {
+        let q = Arc::new(Queue::new());
+        // This thread's first pin runs a collection; keep that out of the race below.
+        assert_eq!(q.pop(), Err(PopError::Empty));
+        q.push(1u32).unwrap();
+        q.push(2).unwrap();
+        let q1 = Arc::clone(&q);
+        assert_eq!(
+            thread::spawn(move || [q1.pop(), q1.pop()]).join().unwrap(),
+            [Ok(1), Ok(2)]
+        );
+        // Each fresh thread's first pin tries to advance the epoch; the second may run the
+        // deferred return of the first segment to the pool.
+        for _ in 0..2 {
+            let q2 = Arc::clone(&q);
+            assert_eq!(
+                thread::spawn(move || q2.pop()).join().unwrap(),
+                Err(PopError::Empty)
+            );
+        }
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                q.push(3).unwrap();
+                q.push(4).unwrap();
+            })
+        };
+        let first = q.pop();
+        producer.join().unwrap();
+        let mut all: Vec<u32> = first.ok().into_iter().collect();
+        all.extend(drain_queue(&q));
+        assert_eq!(all, [3, 4]);
+    });
+}
