@@ -131,6 +131,16 @@ extern "C" {
     ) -> i32;
 }
 
+/// Options for a bytes queue with the default maximum message size.
+fn bytes_options() -> Options {
+    Options {
+        payload: PAYLOAD_BYTES,
+        max_message_size: 0,
+        item_free: None,
+        item_free_context: ptr::null_mut(),
+    }
+}
+
 fn item(n: usize) -> *mut c_void {
     (n + 1) as *mut c_void
 }
@@ -217,12 +227,7 @@ fn batches_stop_where_the_queue_could_not_grow() {
 
 #[test]
 fn sends_and_new_queues_report_no_memory() {
-    let options = Options {
-        payload: PAYLOAD_BYTES,
-        max_message_size: 0,
-        item_free: None,
-        item_free_context: ptr::null_mut(),
-    };
+    let options = bytes_options();
     let q = new_queue(Some(&options));
     let refusal = Refusal::after(0);
     let mut sent = 0u32;
@@ -256,12 +261,7 @@ fn sends_and_new_queues_report_no_memory() {
 /// leaves `*out` alone and frees what the call had allocated, until enough are granted.
 #[test]
 fn constructors_report_any_failed_allocation() {
-    let bytes = Options {
-        payload: PAYLOAD_BYTES,
-        max_message_size: 0,
-        item_free: None,
-        item_free_context: ptr::null_mut(),
-    };
+    let bytes = bytes_options();
     type Constructor<'a> = Box<dyn Fn(*mut *mut Queue) -> i32 + 'a>;
     let constructors: [(&str, Constructor); 4] = [
         // SAFETY (all four): NULL or valid options; `out` is writable.
