@@ -1083,11 +1083,7 @@ impl<T> Queue<T> {
                 other => Some(other),
             }
         };
-        let claimed = || {
-            // SeqCst: as the emptiness check in `pop_pinned`.
-            let tail = self.tail.index.load(Ordering::SeqCst);
-            tail_position(tail) != self.head.position.load(Ordering::SeqCst)
-        };
+        let claimed = || self.claimed_and_closed().0;
         crate::wait::spin_then_wait(&self.readers, deadline, attempt, claimed)
             .unwrap_or(Err(PopError::Timeout))
     }
@@ -1098,19 +1094,21 @@ impl<T> Queue<T> {
     /// `timeout` passes first; `None` waits without limit.
     pub fn wait_nonempty(&self, timeout: Option<Duration>) -> Result<(), PopError> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let attempt = || {
-            // SeqCst: the emptiness check `Waiters` relies on.
-            let tail = self.tail.index.load(Ordering::SeqCst);
-            let head = self.head.position.load(Ordering::SeqCst);
-            if tail_position(tail) != head {
-                Some(Ok(()))
-            } else if tail & CLOSED != 0 {
-                Some(Err(PopError::Closed))
-            } else {
-                None
-            }
+        let attempt = || match self.claimed_and_closed() {
+            (true, _) => Some(Ok(())),
+            (false, true) => Some(Err(PopError::Closed)),
+            (false, false) => None,
         };
         crate::wait::watch(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout))
+    }
+
+    /// Whether the indexes show positions claimed and not yet popped (items, or claims still
+    /// being filled), and whether the queue is closed.
+    fn claimed_and_closed(&self) -> (bool, bool) {
+        // SeqCst: the emptiness check `Waiters` relies on.
+        let tail = self.tail.index.load(Ordering::SeqCst);
+        let head = self.head.position.load(Ordering::SeqCst);
+        (tail_position(tail) != head, tail & CLOSED != 0)
     }
 
     /// Closes the queue: pushes fail from now on, pops drain what is left and then report

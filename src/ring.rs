@@ -813,11 +813,7 @@ impl<T> Ring<T> {
             Err(PopError::Empty) => None,
             other => Some(other),
         };
-        let claimed = || {
-            // SeqCst: as the emptiness check in `pop_batch_with`.
-            let tail = self.tail.load(Ordering::SeqCst);
-            self.distance(self.head.load(Ordering::SeqCst), tail >> SHIFT) != 0
-        };
+        let claimed = || self.claimed_and_closed().0;
         spin_then_wait(&self.readers, deadline, attempt, claimed).unwrap_or(Err(PopError::Timeout))
     }
 
@@ -827,19 +823,21 @@ impl<T> Ring<T> {
     /// `timeout` passes first; `None` waits without limit.
     pub fn wait_nonempty(&self, timeout: Option<Duration>) -> Result<(), PopError> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let attempt = || {
-            // SeqCst: the emptiness check `Waiters` relies on.
-            let tail = self.tail.load(Ordering::SeqCst);
-            let head = self.head.load(Ordering::SeqCst);
-            if tail >> SHIFT != head {
-                Some(Ok(()))
-            } else if tail & CLOSED != 0 {
-                Some(Err(PopError::Closed))
-            } else {
-                None
-            }
+        let attempt = || match self.claimed_and_closed() {
+            (true, _) => Some(Ok(())),
+            (false, true) => Some(Err(PopError::Closed)),
+            (false, false) => None,
         };
         crate::wait::watch(&self.readers, deadline, attempt).unwrap_or(Err(PopError::Timeout))
+    }
+
+    /// Whether the indexes show positions claimed and not yet popped (items, or claims still
+    /// being filled), and whether the ring is closed.
+    fn claimed_and_closed(&self) -> (bool, bool) {
+        // SeqCst: the emptiness check `Waiters` relies on.
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        (tail >> SHIFT != head, tail & CLOSED != 0)
     }
 
     /// Blocks until there is room for a push, without pushing (another producer may fill it

@@ -152,12 +152,14 @@ impl Waiters {
                     .filter(|left| !left.is_zero())
                     .map(Some),
             };
-            let timeout = match timeout {
-                Some(limit) if outcome.is_none() && claimed() => {
-                    Some(Some(limit.map_or(CLAIM_NAP, |left| left.min(CLAIM_NAP))))
+            // `Some` only after a failed try: a nap then, if the try found an unfilled claim.
+            let timeout = timeout.map(|left| {
+                if claimed() {
+                    Some(left.map_or(CLAIM_NAP, |left| left.min(CLAIM_NAP)))
+                } else {
+                    left
                 }
-                other => other,
-            };
+            });
             if let Some(timeout) = timeout {
                 self.sleep(seen, timeout);
             }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{join_within, Tracker, PROMPT};
+use common::{join_within, Failing, Tracker, PROMPT};
 use lfq::{PopError, PushError, Queue, Ring};
 use std::error::Error;
 use std::sync::Arc;
@@ -832,44 +832,16 @@ fn ring_batches_wrap_around() {
     }
 }
 
-/// Yields `0..len`, running `first` before the first item: by then `push_many` has claimed the
-/// batch's positions, and they hold nothing until the iterator yields.
-struct SlowItems<F> {
-    next: u32,
-    len: u32,
-    first: Option<F>,
-}
-
-impl<F: FnOnce()> SlowItems<F> {
-    fn new(len: u32, first: F) -> Self {
-        SlowItems {
-            next: 0,
-            len,
-            first: Some(first),
-        }
-    }
-}
-
-impl<F: FnOnce()> Iterator for SlowItems<F> {
-    type Item = u32;
-
-    fn next(&mut self) -> Option<u32> {
-        if let Some(first) = self.first.take() {
+/// A batch of `0..3` whose iterator runs `first` before the first item: by then `push_many` has
+/// claimed the batch's positions, and they hold nothing until the iterator yields.
+fn slow_batch(mut first: impl FnMut()) -> Failing<impl FnMut(usize) -> u32> {
+    Failing::new(0..3, None, move |i| {
+        if i == 0 {
             first();
         }
-        (self.next < self.len).then(|| {
-            self.next += 1;
-            self.next - 1
-        })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = (self.len - self.next) as usize;
-        (left, Some(left))
-    }
+        i as u32
+    })
 }
-
-impl<F: FnOnce()> ExactSizeIterator for SlowItems<F> {}
 
 /// CPU time this thread has used.
 fn thread_cpu_time() -> Duration {
@@ -909,7 +881,7 @@ fn pops_do_not_spin_on_a_slow_batch() {
         let producer = {
             let q = Arc::clone(&q);
             thread::spawn(move || {
-                let mut items = SlowItems::new(3, move || {
+                let mut items = slow_batch(move || {
                     claimed.send(()).unwrap();
                     thread::sleep(DELAY);
                 });
@@ -938,7 +910,7 @@ fn pops_inside_a_batch_iterator_return() {
     on_queue_and_ring!(q => {
         let inner = Arc::clone(&q);
         let batch = thread::spawn(move || {
-            let mut items = SlowItems::new(3, || {
+            let mut items = slow_batch(|| {
                 assert_eq!(inner.pop(), Err(PopError::Empty));
                 assert_eq!(inner.pop_timeout(Duration::from_millis(10)), Err(PopError::Timeout));
             });

@@ -9,7 +9,6 @@ mod common;
 use common::{join_within, quiet_provoked_panics, Failing, Tracked, Tracker, PROMPT, PROVOKED};
 use lfq::{PopError, PushError, Queue, Ring};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -354,15 +353,14 @@ fn ring_survives_concurrent_failing_batches() {
     }
 }
 
-/// An item that counts its drop, and panics in it if it is the bad one.
+/// A tracked item whose own drop panics if it is the bad one; its `Tracked` is dropped after.
 struct Fragile {
     bad: bool,
-    drops: Arc<AtomicUsize>,
+    _item: Tracked,
 }
 
 impl Drop for Fragile {
     fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::Relaxed);
         if self.bad {
             panic!("{PROVOKED}");
         }
@@ -373,18 +371,18 @@ impl Drop for Fragile {
 /// panic comes out and that every item was dropped once.
 fn drop_with_a_fragile_item<Q>(bad: usize, fill: impl FnOnce(&mut dyn FnMut() -> Fragile) -> Q) {
     quiet_provoked_panics();
-    let drops = Arc::new(AtomicUsize::new(0));
-    let mut made = 0;
+    let tracker = Tracker::new(10);
     let q = fill(&mut || {
-        made += 1;
+        let id = tracker.created();
         Fragile {
-            bad: made - 1 == bad,
-            drops: Arc::clone(&drops),
+            bad: id == bad,
+            _item: tracker.item(id),
         }
     });
-    assert_eq!(made, 10);
+    assert_eq!(tracker.created(), 10);
     assert!(catch_unwind(AssertUnwindSafe(|| drop(q))).is_err());
-    assert_eq!(drops.load(Ordering::Relaxed), 10, "bad item {bad}");
+    assert_eq!(tracker.dropped(), 10, "bad item {bad}");
+    tracker.assert_all_dropped();
 }
 
 #[test]
