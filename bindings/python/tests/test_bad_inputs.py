@@ -24,9 +24,31 @@ def test_absurd_maxsize() -> None:
         lfq.BytesQueue(2**50)
 
 
-def test_maxsize_is_fixed() -> None:
-    """The ring is sized at construction; assigning maxsize fails instead of being ignored."""
-    for q in (lfq.Queue(3), lfq.Queue(), lfq.BytesQueue(3)):
+def test_bad_maxsize_assignments() -> None:
+    """A ring cannot grow: a bounded Queue takes 1 up to its first maxsize, and nothing else."""
+    q = lfq.Queue(3)
+    for bad in (0, -1, 4, 10**30):
+        with pytest.raises(ValueError, match="between 1 and the 3"):
+            q.maxsize = bad
+        assert q.maxsize == 3
+    for bad in ("2", 2.5, None):
+        with pytest.raises(TypeError):
+            q.maxsize = bad
+        assert q.maxsize == 3
+    with pytest.raises(AttributeError):
+        del q.maxsize
+    unbounded = lfq.Queue()
+    unbounded.maxsize = 10**30  # clipped: bounds nothing, as in queue.Queue
+    unbounded.put_nowait(1)
+    assert not unbounded.full()
+    uninitialized = lfq.Queue.__new__(lfq.Queue)
+    with pytest.raises(RuntimeError, match="not initialized"):
+        uninitialized.maxsize = 2
+
+
+def test_bytes_queue_maxsize_is_fixed() -> None:
+    """Messages move without the GIL, so only the ring's own bound is exact: no assignment."""
+    for q in (lfq.BytesQueue(3), lfq.BytesQueue()):
         before = q.maxsize
         with pytest.raises(AttributeError):
             q.maxsize = 2

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import lfq
-from conftest import STDLIB_HAS_SHUTDOWN
+from conftest import STDLIB_HAS_SHUTDOWN, run_threads
 
 
 def test_exceptions_are_the_stdlib_ones() -> None:
@@ -72,6 +72,88 @@ def test_maxsize_full_and_nowait(queue_impl) -> None:
         q.get(block=False)
     with pytest.raises(queue.Empty):
         q.get(0)  # any falsy block value means "don't block"
+
+
+def test_lowering_maxsize_applies_to_later_puts(queue_impl) -> None:
+    cls, _ = queue_impl
+    q = cls(3)
+    for i in range(3):
+        q.put(i)
+    q.maxsize = 2  # below what the queue holds: nothing is lost, puts wait for gets
+    assert q.maxsize == 2
+    assert q.full()
+    with pytest.raises(queue.Full):
+        q.put_nowait(3)
+    assert q.get() == 0
+    assert q.full()
+    with pytest.raises(queue.Full):
+        q.put(3, timeout=0.01)
+    assert q.get() == 1
+    assert not q.full()
+    q.put_nowait(3)
+    with pytest.raises(queue.Full):
+        q.put_nowait(4)
+    q.maxsize = 3  # and back up to where it started
+    q.put_nowait(4)
+    assert q.full()
+    assert [q.get_nowait() for _ in range(3)] == [2, 3, 4]
+
+
+def test_bounding_an_unbounded_queue_and_back(queue_impl) -> None:
+    cls, _ = queue_impl
+    q = cls()
+    q.put("a")
+    q.put("b")
+    q.maxsize = 2
+    assert q.full()
+    with pytest.raises(queue.Full):
+        q.put_nowait("c")
+    start = time.monotonic()
+    with pytest.raises(queue.Full):
+        q.put("c", timeout=0.05)
+    assert time.monotonic() - start >= 0.05
+    q.maxsize = 0
+    assert not q.full()
+    q.put_nowait("c")
+    assert [q.get() for _ in range(3)] == ["a", "b", "c"]
+
+
+def test_blocking_put_below_lowered_maxsize_wakes_on_get(queue_impl) -> None:
+    cls, _ = queue_impl
+    q = cls()
+    q.maxsize = 1
+    q.put(1)
+    t = threading.Thread(target=lambda: q.put(2, timeout=10))
+    t.start()
+    time.sleep(0.05)
+    assert t.is_alive()
+    assert q.get() == 1
+    t.join(10)
+    assert not t.is_alive()
+    assert q.get(timeout=1) == 2
+
+
+def test_lowered_maxsize_holds_with_threads(queue_impl) -> None:
+    """Producers never see more than maxsize queued, and every item arrives in order."""
+    cls, _ = queue_impl
+    q = cls(64)
+    q.maxsize = 5
+    count = 2000
+    seen_sizes: list[int] = []
+    got: list[int] = []
+
+    def produce() -> None:
+        for i in range(count):
+            q.put(i, timeout=10)
+            seen_sizes.append(q.qsize())  # gets only shrink it between the put and this
+
+    def consume() -> None:
+        for _ in range(count):
+            got.append(q.get(timeout=10))
+
+    run_threads([produce, consume])
+    assert got == list(range(count))
+    assert max(seen_sizes) <= 5
 
 
 @pytest.mark.parametrize("maxsize", [0, -5])
@@ -359,6 +441,39 @@ def test_put_many_bounded_partial_and_blocking() -> None:
     assert q.put_many(range(100, 110)) == 10
     t.join(10)
     assert consumer_got == [0, 1, 2, 3, *range(100, 110)]
+
+
+def test_put_many_stops_at_lowered_maxsize() -> None:
+    for q in (lfq.Queue(8), lfq.Queue()):
+        q.maxsize = 3
+        assert q.put_many(range(10), block=False) == 3
+        assert q.put_many(range(10), timeout=0.02) == 0
+        assert q.get_many(10) == [0, 1, 2]
+        assert q.unfinished_tasks == 3
+
+
+def test_shutdown_wakes_put_held_by_lowered_maxsize() -> None:
+    q = lfq.Queue()
+    q.maxsize = 1
+    q.put("x")
+    outcome = []
+
+    def put() -> None:
+        try:
+            q.put("y", timeout=20)
+            outcome.append("returned")
+        except lfq.ShutDown:
+            outcome.append("shutdown")
+
+    t = threading.Thread(target=put)
+    t.start()
+    time.sleep(0.05)
+    start = time.monotonic()
+    q.shutdown()
+    t.join(10)
+    assert time.monotonic() - start < 2
+    assert outcome == ["shutdown"]
+    assert q.get() == "x"
 
 
 def test_put_many_after_shutdown() -> None:

@@ -31,7 +31,10 @@ class Queue(Generic[_T]):
 
     @property
     def maxsize(self) -> int:
-        """The capacity given at construction; <= 0 means unbounded."""
+        """Upper bound on the queue size; <= 0 means unbounded."""
+    @maxsize.setter
+    def maxsize(self, value: int) -> None:
+        """As in queue.Queue; a bounded queue takes 1 up to the maxsize it was created with."""
     @property
     def unfinished_tasks(self) -> int:
         """Number of items put and not yet matched by task_done()."""

@@ -28,6 +28,11 @@
 
 /* Longest stretch spent waiting without the GIL before checking for signals (50 ms). */
 #define SLICE_NS INT64_C(50000000)
+/*
+ * How long a put held back by a lowered maxsize (PtrQueueObject.limited) naps before it checks again:
+ * the engine has no event for "fewer than maxsize items", only for "the ring has room".
+ */
+#define LIMIT_NAP_NS INT64_C(1000000)
 /* Status used internally when a signal handler raised while we were waiting. */
 #define WAIT_INTERRUPTED (-1000)
 /* How many items one engine call moves in the batch methods: bounded so stack buffers suffice. */
@@ -549,6 +554,13 @@ typedef struct {
     Py_ssize_t unfinished;
     int shutdown;
     /*
+     * Set while maxsize is a bound that the engine does not enforce: maxsize was assigned a value
+     * below the ring's capacity, or a positive one on an unbounded queue. Puts then compare qsize()
+     * with maxsize first. That check is exact: items enter and leave a pointer queue only with the
+     * GIL held, so no put or get runs between the check and the push.
+     */
+    int limited;
+    /*
      * join() sleeps on join_cv without the GIL. join_gen changes (under join_mu, with the GIL held)
      * whenever unfinished drops to zero, so a joiner that read it before releasing the GIL cannot
      * miss the wake-up.
@@ -792,6 +804,52 @@ wait_room(lfq_queue *q, int64_t budget, int64_t deadline)
     return wait_released(attempt_wait_writable, q, left);
 }
 
+/* How many more items fit before the queue holds maxsize; for a `limited` queue. */
+static Py_ssize_t
+room_below_limit(PtrQueueObject *self)
+{
+    size_t queued = lfq_len(self->head.q);
+    size_t limit = (size_t)self->head.maxsize;
+    return queued >= limit ? 0 : (Py_ssize_t)(limit - queued);
+}
+
+/*
+ * wait_room for a put held back by a lowered maxsize: one nap (GIL released) of at most
+ * LIMIT_NAP_NS. Returns LFQ_OK to try again, LFQ_FULL once the budget is spent, or
+ * WAIT_INTERRUPTED with a signal handler's exception set.
+ */
+static int
+wait_below_limit(int64_t budget, int64_t deadline)
+{
+    int64_t left = remaining(budget, deadline);
+    if (left == 0) {
+        return LFQ_FULL;
+    }
+    struct timespec nap = {0, (long)(left < 0 || left > LIMIT_NAP_NS ? LIMIT_NAP_NS : left)};
+    Py_BEGIN_ALLOW_THREADS
+    nanosleep(&nap, NULL);
+    Py_END_ALLOW_THREADS
+    return PyErr_CheckSignals() < 0 ? WAIT_INTERRUPTED : LFQ_OK;
+}
+
+/* Waits until a full pointer queue may have room; see wait_room. */
+static int
+ptrqueue_wait_room(PtrQueueObject *self, int64_t budget, int64_t deadline)
+{
+    return self->limited ? wait_below_limit(budget, deadline)
+                         : wait_room(self->head.q, budget, deadline);
+}
+
+/* One push that does not wait, held to maxsize when the engine does not enforce it. */
+HOT_INLINE int
+ptrqueue_try_push(PtrQueueObject *self, PyObject *item)
+{
+    if (self->limited && room_below_limit(self) == 0) {
+        return LFQ_FULL;
+    }
+    return lfq_push(self->head.q, item, 0);
+}
+
 /*
  * Put, after the fast attempt failed with FULL. Waiting happens without the GIL on "room available";
  * the push itself is retried with the GIL held so it stays atomic with the unfinished-task count (a
@@ -812,7 +870,7 @@ ptrqueue_put_slow(PtrQueueObject *self, PyObject *item, PyObject *block, PyObjec
             status = LFQ_CLOSED;
             break;
         }
-        status = lfq_push(self->head.q, item, 0);
+        status = ptrqueue_try_push(self, item);
         if (status == LFQ_OK) {
             count_puts(self, 1);
             Py_RETURN_NONE;
@@ -820,7 +878,7 @@ ptrqueue_put_slow(PtrQueueObject *self, PyObject *item, PyObject *block, PyObjec
         if (status != LFQ_FULL) {
             break;
         }
-        status = wait_room(self->head.q, budget, deadline);
+        status = ptrqueue_wait_room(self, budget, deadline);
         if (status != LFQ_OK) {
             break;
         }
@@ -850,7 +908,7 @@ ptrqueue_push(PtrQueueObject *self, PyObject *item, int counted, int may_wait, P
               PyObject *timeout)
 {
     Py_INCREF(item);
-    int status = lfq_push(self->head.q, item, 0);
+    int status = ptrqueue_try_push(self, item);
     if (status == LFQ_OK) {
         if (counted) {
             count_puts(self, 1);
@@ -1017,18 +1075,25 @@ Queue_put_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
         if (n > PTR_CHUNK) {
             n = PTR_CHUNK;
         }
-        PyObject **src = PySequence_Fast_ITEMS(seq) + done;
-        void *items[PTR_CHUNK];
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_INCREF(src[i]);
-            items[i] = src[i];
+        if (self->limited) {
+            Py_ssize_t room = room_below_limit(self);
+            n = n < room ? n : room;
         }
-        size_t pushed = 0;
-        status = lfq_push_burst(self->head.q, items, (size_t)n, &pushed, 0);
-        count_puts(self, (Py_ssize_t)pushed);
-        done += (Py_ssize_t)pushed;
-        for (Py_ssize_t i = (Py_ssize_t)pushed; i < n; i++) {
-            Py_DECREF((PyObject *)items[i]);
+        status = LFQ_FULL;
+        if (n > 0) {
+            PyObject **src = PySequence_Fast_ITEMS(seq) + done;
+            void *items[PTR_CHUNK];
+            for (Py_ssize_t i = 0; i < n; i++) {
+                Py_INCREF(src[i]);
+                items[i] = src[i];
+            }
+            size_t pushed = 0;
+            status = lfq_push_burst(self->head.q, items, (size_t)n, &pushed, 0);
+            count_puts(self, (Py_ssize_t)pushed);
+            done += (Py_ssize_t)pushed;
+            for (Py_ssize_t i = (Py_ssize_t)pushed; i < n; i++) {
+                Py_DECREF((PyObject *)items[i]);
+            }
         }
         if (status == LFQ_OK) {
             continue;
@@ -1036,7 +1101,7 @@ Queue_put_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, Py
         if (status != LFQ_FULL) {
             break;
         }
-        status = wait_room(self->head.q, budget, deadline);
+        status = ptrqueue_wait_room(self, budget, deadline);
         if (status != LFQ_OK) {
             break;
         }
@@ -1240,6 +1305,41 @@ Queue_get_is_shutdown(PtrQueueObject *self, void *Py_UNUSED(closure))
     return PyBool_FromLong(self->shutdown);
 }
 
+static PyObject *
+Queue_get_maxsize(PtrQueueObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->head.maxsize);
+}
+
+/*
+ * As in queue.Queue, maxsize may be changed at any time; it applies to the puts that follow. A ring
+ * cannot grow, so a bounded queue takes values from 1 up to the capacity it was created with.
+ */
+static int
+Queue_set_maxsize(PtrQueueObject *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete maxsize");
+        return -1;
+    }
+    /* NULL: a huge int clips to PY_SSIZE_T_MAX, which bounds nothing, like the stdlib's. */
+    Py_ssize_t maxsize = PyNumber_AsSsize_t(value, NULL);
+    if ((maxsize == -1 && PyErr_Occurred()) || !ptrqueue_ready(self)) {
+        return -1;
+    }
+    size_t capacity = lfq_capacity(self->head.q);
+    if (capacity > 0 && (maxsize <= 0 || (size_t)maxsize > capacity)) {
+        PyErr_Format(PyExc_ValueError,
+                     "maxsize of a bounded lfq.Queue must be between 1 and the %zu it was created "
+                     "with (its ring cannot grow), got %zd",
+                     capacity, maxsize);
+        return -1;
+    }
+    self->head.maxsize = maxsize;
+    self->limited = maxsize > 0 && (capacity == 0 || (size_t)maxsize < capacity);
+    return 0;
+}
+
 static int
 Queue_init(PtrQueueObject *self, PyObject *args, PyObject *kwds)
 {
@@ -1273,13 +1373,11 @@ static PyMethodDef Queue_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyMemberDef Queue_members[] = {
-    {"maxsize", T_PYSSIZET, offsetof(PtrQueueObject, head.maxsize), READONLY,
-     PyDoc_STR("The capacity given at construction; <= 0 means unbounded.")},
-    {NULL, 0, 0, 0, NULL},
-};
-
 static PyGetSetDef Queue_getset[] = {
+    {"maxsize", (getter)Queue_get_maxsize, (setter)Queue_set_maxsize,
+     PyDoc_STR("Upper bound on the queue size; <= 0 means unbounded. Assignable, as in queue.Queue:\n"
+               "a bounded queue takes 1 up to the maxsize it was created with."),
+     NULL},
     {"unfinished_tasks", (getter)Queue_get_unfinished, NULL,
      PyDoc_STR("Number of items put and not yet matched by task_done()."), NULL},
     {"is_shutdown", (getter)Queue_get_is_shutdown, NULL,
@@ -1304,7 +1402,6 @@ static PyTypeObject QueueType = {
     .tp_clear = (inquiry)ptrqueue_clear,
     .tp_weaklistoffset = offsetof(PtrQueueObject, head.weakreflist),
     .tp_methods = Queue_methods,
-    .tp_members = Queue_members,
     .tp_getset = Queue_getset,
     .tp_init = (initproc)Queue_init,
     .tp_new = ptrqueue_new,
