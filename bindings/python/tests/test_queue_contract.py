@@ -411,6 +411,35 @@ def test_subclass_with_own_init() -> None:
     assert q.get() == 1
 
 
+@pytest.mark.parametrize("hook", ["_init", "_qsize", "_put", "_get"])
+def test_subclass_with_storage_hooks_is_refused(hook: str) -> None:
+    """queue.Queue's storage hooks would never be called: refused, not silently ignored."""
+    with pytest.raises(TypeError, match=f"defines {hook}, which lfq.Queue never calls"):
+        type("Lifo", (lfq.Queue,), {hook: lambda self, *args: None})
+    mixin = type("Mixin", (), {hook: lambda self, *args: None})
+    with pytest.raises(TypeError, match=f"Mixin defines {hook}"):
+        type("Mixed", (mixin, lfq.Queue), {})
+
+
+def test_init_subclass_reaches_the_rest_of_the_mro() -> None:
+    seen = []
+
+    class Registry:
+        def __init_subclass__(cls, **kwargs: object) -> None:
+            seen.append(cls.__name__)
+            super().__init_subclass__(**kwargs)
+
+    class Jobs(lfq.Queue, Registry):
+        pass
+
+    class MoreJobs(Jobs):
+        pass
+
+    assert seen == ["Jobs", "MoreJobs"]
+    with pytest.raises(TypeError):
+        type("Keyword", (lfq.Queue,), {}, unknown=1)
+
+
 def test_put_many_get_many() -> None:
     q = lfq.Queue()
     assert q.put_many(range(1000)) == 1000

@@ -1351,7 +1351,53 @@ Queue_init(PtrQueueObject *self, PyObject *args, PyObject *kwds)
     return ptrqueue_create(self, maxsize);
 }
 
+/*
+ * queue.Queue subclasses customise storage through the hooks _init, _qsize, _put and _get. lfq.Queue
+ * stores items in the engine and never calls them, so a subclass that defines one is refused when
+ * it is created, instead of losing its behaviour without a word.
+ */
+static PyObject *
+Queue_init_subclass(PyObject *cls, PyObject *args, PyObject *kwargs)
+{
+    static const char *const hooks[] = {"_init", "_qsize", "_put", "_get"};
+    /* Every class of the MRO: a mixin listed before lfq.Queue could bring a hook too. */
+    PyObject *mro = ((PyTypeObject *)cls)->tp_mro;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(mro); k++) {
+        PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, k);
+        /* NULL for CPython's own static types (object) since 3.12; they define no hooks. */
+        if (base->tp_dict == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
+            if (PyDict_GetItemString(base->tp_dict, hooks[i]) != NULL) {
+                PyErr_Format(PyExc_TypeError,
+                             "%s defines %s, which lfq.Queue never calls (its items live in the "
+                             "lock-free engine); subclass queue.Queue to customise storage",
+                             base->tp_name, hooks[i]);
+                return NULL;
+            }
+        }
+    }
+    /* Hand on to the next class in the MRO, as a Python __init_subclass__ calling super() does. */
+    PyObject *next = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type, (PyObject *)&QueueType,
+                                                  cls, NULL);
+    if (next == NULL) {
+        return NULL;
+    }
+    PyObject *method = PyObject_GetAttrString(next, "__init_subclass__");
+    Py_DECREF(next);
+    if (method == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyObject_Call(method, args, kwargs);
+    Py_DECREF(method);
+    return result;
+}
+
 static PyMethodDef Queue_methods[] = {
+    {"__init_subclass__", (PyCFunction)(void (*)(void))Queue_init_subclass,
+     METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     PyDoc_STR("Refuse subclasses that define the storage hooks lfq.Queue does not call.")},
     {"put", (PyCFunction)(void (*)(void))Queue_put, METH_FASTCALL | METH_KEYWORDS, Queue_put_doc},
     {"get", (PyCFunction)(void (*)(void))Queue_get, METH_FASTCALL | METH_KEYWORDS, Queue_get_doc},
     {"put_nowait", (PyCFunction)(void (*)(void))Queue_put_nowait, METH_FASTCALL | METH_KEYWORDS,
