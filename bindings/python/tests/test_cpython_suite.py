@@ -39,3 +39,6 @@ class TestCPythonSimpleQueueSuite(test_queue.BaseSimpleQueueTest, unittest.TestC
     def setUp(self) -> None:
         self.type2test = lfq.SimpleQueue
         super().setUp()
+
+    # The C SimpleQueue's own test: put() called re-entrantly from __del__ during another put().
+    test_reentrancy = test_queue.CSimpleQueueTest.test_reentrancy
