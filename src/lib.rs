@@ -5,6 +5,7 @@
 
 mod error;
 mod ffi;
+mod iterating;
 mod queue;
 mod ring;
 mod scan;

@@ -24,7 +24,8 @@
 //! states of the slots they want *before* claiming them with one CAS on the head position.
 //! Checking before claiming is what the pin buys: the consumer reads its own side of the queue
 //! only, and loads the tail index just when the next slot is not ready, to tell "empty" from "a
-//! producer is writing it right now" (which it waits for briefly, then reports empty). A claim
+//! producer is writing it right now" (which it waits for, except while a batch's item iterator
+//! runs: see iterating.rs). A claim
 //! may span segments, which gives batch pops one CAS for the whole batch and lets all-or-nothing
 //! batches be exact.
 //!
@@ -49,6 +50,7 @@
 //! read-marking that `SegQueue` needs to know when a block may be freed.
 
 use crate::error::Missed;
+use crate::iterating::Iterating;
 use crate::scan;
 use crate::sync::Backoff;
 use crate::sync::{pin, AtomicPtr, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
@@ -429,6 +431,8 @@ pub struct Queue<T> {
     tail: CachePadded<Tail<T>>,
     /// Consumers sleeping until an item arrives.
     readers: CachePadded<Waiters>,
+    /// `push_many` calls inside their item iterator (see iterating.rs).
+    iterating: CachePadded<Iterating>,
     pool: SharedPool<T>,
     _owns: PhantomData<T>,
 }
@@ -463,6 +467,7 @@ impl<T> Queue<T> {
                 segment: AtomicPtr::new(first),
             }),
             readers: CachePadded::new(Waiters::new()),
+            iterating: CachePadded::new(Iterating::new()),
             pool,
             _owns: PhantomData,
         })
@@ -539,8 +544,9 @@ impl<T> Queue<T> {
     /// Returns how many were pushed (all of them, unless the queue is closed part way), or
     /// [`PushError::Closed`] if none was.
     ///
-    /// The iterator runs after the batch's positions are claimed, so pops that reach them wait
-    /// for it: a non-blocking pop briefly, then reports `Empty`; a blocking one sleeps. It should
+    /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
+    /// reaches a position claimed but not yet written (this batch's or another push's) waits
+    /// briefly, then reports `Empty` if non-blocking, or naps if blocking. It should
     /// not block, and must not wait on this queue (a `pop_blocking` inside it never returns).
     ///
     /// # Panics
@@ -561,6 +567,7 @@ impl<T> Queue<T> {
         &self,
         items: &mut I,
     ) -> Result<usize, PushError<()>> {
+        let _running = self.iterating.enter();
         let made = self.push_from(items.len(), |_| {
             items
                 .next()
@@ -862,10 +869,10 @@ impl<T> Queue<T> {
                 let tail = self.tail.index.load(Ordering::SeqCst);
                 let queued = tail_position(tail).wrapping_sub(head);
                 if queued >= min {
-                    // Producers have claimed those slots and are writing them, which can take
-                    // as long as a batch's item iterator runs: after a short wait, report empty
-                    // (waiting callers then nap; see `spin_then_wait`).
-                    if backoff.is_completed() {
+                    // Producers have claimed those slots and are writing them: wait, unless a
+                    // batch's item iterator may be what is running (iterating.rs); then, after a
+                    // short wait, report empty (waiting callers then nap; see `spin_then_wait`).
+                    if backoff.is_completed() && self.iterating.any() {
                         return Err(PopError::Empty);
                     }
                     backoff.snooze();

@@ -19,23 +19,27 @@
 //! does the mirror image on the head. The closed mark lives in bit 0 of the tail word, so one
 //! atomic OR stops every later push.
 //!
-//! # The fast path reads only its own side
+//! # Successful calls read only their own side
 //!
+//! A push or pop that succeeds reads its own index and the slot, never the other side's index.
 //! When the slot at the tail still holds last lap's item, a push reports `Full` from the stamp
-//! alone, and a pop that finds the slot at the head not yet written reports `Empty` after reading
-//! a flag that only `close` writes. Neither reads the other side's index, so a producer and a
-//! consumer that keep polling a full or an empty ring do not pull each other's index cache line
-//! back and forth (crossbeam's `ArrayQueue` does, with a full fence, which is what costs it most
-//! of its speed in producer/consumer benchmarks). The price: while a pop has claimed the oldest
-//! item but not yet released its slot, a push may report `Full` though the pop has begun; and
-//! while a push has claimed a position but not written it, a pop may report `Empty`. Both
-//! windows last a few instructions, except while a batch push's item iterator runs (see
-//! `push_many`), and no item is lost or reordered by them.
+//! alone, so a producer polling a full ring does not pull the consumers' index cache line away
+//! from them (crossbeam's `ArrayQueue` does, with a full fence, which is what costs it most of
+//! its speed in producer/consumer benchmarks; reading the head there made lfq's spsc several
+//! times slower too). The price: while a pop has claimed the oldest item but not yet released its
+//! slot, a push may report `Full` though the pop has begun.
 //!
-//! The blocking forms spin with the same slot-only check, then, before each sleep, decide with
-//! the other side's index instead (loaded with `SeqCst`, see wait.rs), spinning through those
-//! short windows and napping through long ones, so a sleeper never misses the change it waits
-//! for.
+//! A pop that finds the slot at the head not yet written loads the tail before it reports
+//! `Empty`: a push may have claimed the position and not written it yet, with finished pushes
+//! behind it, and reporting `Empty` then would not be linearizable (a thread that pushed and
+//! then popped could find the ring empty). It waits for that write instead, as `ArrayQueue`
+//! does, unless a batch push's item iterator is running (iterating.rs). Pops poll an empty ring
+//! far less often than pushes poll a full one in producer/consumer traffic, and this load
+//! measured within the noise there.
+//!
+//! The blocking forms spin with the slot-only check, then, before each sleep, decide with the
+//! other side's index (loaded with `SeqCst`, see wait.rs), spinning through those short windows
+//! and napping through long ones, so a sleeper never misses the change it waits for.
 //!
 //! # Published protocol
 //!
@@ -46,6 +50,7 @@
 //! constructors copy plain data and cannot panic.
 
 use crate::error::Missed;
+use crate::iterating::Iterating;
 use crate::scan;
 use crate::sync::Backoff;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, UnsafeCell};
@@ -110,6 +115,8 @@ pub struct Ring<T> {
     readers: CachePadded<Waiters>,
     /// Producers sleeping until room appears.
     writers: CachePadded<Waiters>,
+    /// `push_many` calls inside their item iterator (see iterating.rs).
+    iterating: CachePadded<Iterating>,
     slots: Box<[Slot<T>]>,
     one_lap: usize,
     _owns: PhantomData<T>,
@@ -158,6 +165,7 @@ impl<T> Ring<T> {
             closed: CachePadded::new(AtomicBool::new(false)),
             readers: CachePadded::new(Waiters::new()),
             writers: CachePadded::new(Waiters::new()),
+            iterating: CachePadded::new(Iterating::new()),
             slots: slots.into_boxed_slice(),
             one_lap,
             _owns: PhantomData,
@@ -250,8 +258,8 @@ impl<T> Ring<T> {
         }
     }
 
-    /// The common cases of a push, decided from the slot at the tail alone: it awaits this
-    /// position and the first claim succeeds, or it still holds last lap's item (full). Otherwise
+    /// The common cases of a push: the slot at the tail awaits this position and the first claim
+    /// succeeds, or it still holds last lap's item and the head says the ring is full. Otherwise
     /// the item comes back with [`Missed::Undecided`] and nothing changed. No panic path (the C
     /// layer calls this outside `catch_unwind`).
     #[inline(always)]
@@ -269,7 +277,7 @@ impl<T> Ring<T> {
         // done). SeqCst CAS: the index update waiters are ordered against (wait.rs).
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp != position {
-            // Still last lap's: what `push_batch_with` reports as full when not exact.
+            // Still last lap's, and no pop has claimed it: full (module comment).
             let full = self.holds_last_lap(stamp.wrapping_sub(position));
             return Err((item, Missed::full_or_empty_if(full)));
         }
@@ -350,8 +358,9 @@ impl<T> Ring<T> {
     ///
     /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was.
     ///
-    /// The iterator runs after the batch's positions are claimed, so pops that reach them wait
-    /// for it: a non-blocking pop briefly, then reports `Empty`; a blocking one sleeps. It should
+    /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
+    /// reaches a position claimed but not yet written (this batch's or another push's) waits
+    /// briefly, then reports `Empty` if non-blocking, or naps if blocking. It should
     /// not block, and must not wait on this ring (a `pop_blocking` inside it never returns).
     ///
     /// # Panics
@@ -370,6 +379,7 @@ impl<T> Ring<T> {
         &self,
         items: &mut I,
     ) -> Result<usize, PushError<()>> {
+        let _running = self.iterating.enter();
         self.push_from(1, items.len(), |_| {
             items
                 .next()
@@ -506,26 +516,30 @@ impl<T> Ring<T> {
         match self.pop_fast() {
             Ok(item) => Ok(item),
             Err(Missed::FullOrEmpty) => Err(PopError::Empty),
-            Err(Missed::Undecided) => self.pop_once(false),
+            Err(Missed::Undecided) => self.pop_once(true),
         }
     }
 
-    /// The common cases of a pop, decided from the slot at the head alone: it holds this
-    /// position's item and the first claim succeeds, or it awaits this lap's push and the ring is
-    /// open (empty). Otherwise [`Missed::Undecided`], having changed nothing. No panic path, as
+    /// The common cases of a pop: the slot at the head holds this position's item and the first
+    /// claim succeeds, or it awaits this lap's push, no push has claimed it, and the ring is open
+    /// (empty). Otherwise [`Missed::Undecided`], having changed nothing. No panic path, as
     /// `push_fast`.
     #[inline(always)]
     pub(crate) fn pop_fast(&self) -> Result<T, Missed> {
-        // Relaxed head load and Acquire stamp load: as in `push_fast`, mirrored.
-        let head = self.head.load(Ordering::Relaxed);
+        // Acquire stamp load: as in `push_fast`, mirrored. Acquire head load: it stays before the
+        // tail load of the emptiness check below, so no newer head can make that check wrong.
+        let head = self.head.load(Ordering::Acquire);
         let Some(slot) = self.slots.get(head & (self.one_lap - 1)) else {
             return Err(Missed::Undecided);
         };
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp != head.wrapping_add(1) {
-            // Unwritten this lap, and open: what `pop_batch_with` reports as empty when not
-            // exact. Acquire: pairs with the SeqCst store in `close`, as there.
-            let empty = stamp == head && !self.closed.load(Ordering::Acquire);
+            // Unwritten this lap, open, and no push has claimed it: empty (module comment).
+            // Acquire: pairs with the SeqCst store in `close`, as in `pop_batch_with`. SeqCst:
+            // the emptiness check waiters rely on (wait.rs).
+            let empty = stamp == head
+                && !self.closed.load(Ordering::Acquire)
+                && self.tail.load(Ordering::SeqCst) >> SHIFT == head;
             return Err(Missed::full_or_empty_if(empty));
         }
         if !self.claim_head(head) {
@@ -578,7 +592,7 @@ impl<T> Ring<T> {
         if max == 0 {
             return Ok(0);
         }
-        self.pop_batch_with(min.clamp(1, max), max, false, sink)
+        self.pop_batch_with(min.clamp(1, max), max, true, sink)
     }
 
     fn pop_batch_with(
@@ -623,10 +637,11 @@ impl<T> Ring<T> {
                 // SeqCst: the emptiness check waiters rely on (wait.rs).
                 let tail = self.tail.load(Ordering::SeqCst);
                 if self.distance(head, tail >> SHIFT) >= min {
-                    // Producers have claimed those positions and are writing them, which can
-                    // take as long as a batch's item iterator runs: after a short wait, report
-                    // empty (waiting callers then nap; see `spin_then_wait`).
-                    if backoff.is_completed() {
+                    // Producers have claimed those positions and are writing them: wait, unless
+                    // a batch's item iterator may be what is running (iterating.rs); then, after
+                    // a short wait, report empty (waiting callers then nap; see
+                    // `spin_then_wait`).
+                    if backoff.is_completed() && self.iterating.any() {
                         return Err(PopError::Empty);
                     }
                     backoff.snooze();

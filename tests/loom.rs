@@ -239,6 +239,49 @@ fn ring1_force_push_races_pop() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linearizable pops: a thread that pushed and then pops finds an item, even when another
+// thread's push claimed a position ahead of it and has not written it yet.
+
+#[test]
+fn queue_pop_after_own_push_finds_an_item() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let other = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.push(1).unwrap())
+        };
+        q.push(2).unwrap();
+        let popped = q.pop();
+        assert!(popped.is_ok(), "{popped:?}");
+        other.join().unwrap();
+        let mut all: Vec<u32> = popped.ok().into_iter().collect();
+        all.extend(drain_queue(&q));
+        all.sort_unstable();
+        assert_eq!(all, [1, 2]);
+    });
+}
+
+#[test]
+fn ring2_pop_after_own_push_finds_an_item_wrapped() {
+    loom::model(|| {
+        let r = Arc::new(Ring::new(2));
+        advance(&r, 3);
+        let other = {
+            let r = Arc::clone(&r);
+            thread::spawn(move || r.push(1).unwrap())
+        };
+        r.push(2).unwrap();
+        let popped = r.pop();
+        assert!(popped.is_ok(), "{popped:?}");
+        other.join().unwrap();
+        let mut all: Vec<u32> = popped.ok().into_iter().collect();
+        all.extend(drain_ring(&r));
+        all.sort_unstable();
+        assert_eq!(all, [1, 2]);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sleep/wake handshake: loom fails the model if a wakeup is lost (every thread parked).
 
 #[test]

@@ -671,6 +671,70 @@ fn concurrent_force_push_and_pop_lose_and_duplicate_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linearizability: a pop never reports `Empty` while the structure holds an item whose push has
+// returned, even when other threads' pushes are half done (claimed, not yet written) ahead of it.
+
+/// Rounds per thread, and runs, of the push-then-pop tests below: enough that threads are often
+/// preempted between a claim and its write (four threads on this machine's two cores).
+const LINEARIZABLE_ROUNDS: usize = 25_000;
+const LINEARIZABLE_RUNS: usize = 40;
+
+#[test]
+fn a_pop_after_a_push_never_finds_the_queue_empty() {
+    let rounds = scaled(LINEARIZABLE_ROUNDS);
+    for _ in 0..LINEARIZABLE_RUNS {
+        let queue = Queue::new();
+        thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for round in 0..rounds {
+                        queue.push(round).unwrap();
+                        // This thread's item is still inside, whoever pops it.
+                        assert!(queue.pop().is_ok(), "a pop found the queue empty");
+                    }
+                });
+            }
+        });
+        assert!(queue.is_empty());
+    }
+}
+
+#[test]
+fn a_pop_after_a_push_never_finds_the_ring_empty() {
+    let rounds = scaled(LINEARIZABLE_ROUNDS);
+    for threads in [2usize, 4] {
+        for _ in 0..LINEARIZABLE_RUNS {
+            // One slot per thread: a push can find the ring full only while another thread's
+            // pop is half done, and a force_push that evicts leaves the count unchanged.
+            let ring = Ring::new(threads);
+            thread::scope(|scope| {
+                for _ in 0..threads / 2 {
+                    scope.spawn(|| {
+                        for round in 0..rounds {
+                            while ring.push(round).is_err() {}
+                            assert!(
+                                ring.pop().is_ok(),
+                                "a pop after a push found the ring empty"
+                            );
+                        }
+                    });
+                    scope.spawn(|| {
+                        for round in 0..rounds {
+                            if ring.force_push(round).unwrap().is_none() {
+                                assert!(
+                                    ring.pop().is_ok(),
+                                    "a pop after a force_push found the ring empty"
+                                );
+                            }
+                        }
+                    });
+                }
+            });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Zero-sized and large items
 
 static ZST_DROPS: AtomicUsize = AtomicUsize::new(0);
