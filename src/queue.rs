@@ -25,9 +25,8 @@
 //! Checking before claiming is what the pin buys: the consumer reads its own side of the queue
 //! only, and loads the tail index just when the next slot is not ready, to tell "empty" from "a
 //! producer is writing it right now" (which it waits for, except while a batch's item iterator
-//! runs: see iterating.rs). A claim
-//! may span segments, which gives batch pops one CAS for the whole batch and lets all-or-nothing
-//! batches be exact.
+//! runs: see iterating.rs). A claim may span segments, which gives batch pops one CAS for the
+//! whole batch and lets all-or-nothing batches be exact.
 //!
 //! # Reclamation
 //!
