@@ -118,21 +118,6 @@ def test_bounding_an_unbounded_queue_and_back(queue_impl) -> None:
     assert [q.get() for _ in range(3)] == ["a", "b", "c"]
 
 
-def test_blocking_put_below_lowered_maxsize_wakes_on_get(queue_impl) -> None:
-    cls, _ = queue_impl
-    q = cls()
-    q.maxsize = 1
-    q.put(1)
-    t = threading.Thread(target=lambda: q.put(2, timeout=10))
-    t.start()
-    time.sleep(0.05)
-    assert t.is_alive()
-    assert q.get() == 1
-    t.join(10)
-    assert not t.is_alive()
-    assert q.get(timeout=1) == 2
-
-
 def test_lowered_maxsize_holds_with_threads(queue_impl) -> None:
     """Producers never see more than maxsize queued, and every item arrives in order."""
     cls, _ = queue_impl
@@ -234,13 +219,19 @@ def test_blocking_get_wakes_on_put(queue_impl) -> None:
     assert result == ["hello"]
 
 
-def test_blocking_put_wakes_on_get(queue_impl) -> None:
+@pytest.mark.parametrize("bounded_by", ["constructor", "assigned maxsize"])
+def test_blocking_put_wakes_on_get(queue_impl, bounded_by: str) -> None:
     cls, _ = queue_impl
-    q = cls(1)
+    if bounded_by == "constructor":
+        q = cls(1)
+    else:
+        q = cls()
+        q.maxsize = 1
     q.put(1)
     t = threading.Thread(target=lambda: q.put(2, timeout=10))
     t.start()
     time.sleep(0.05)
+    assert t.is_alive()
     assert q.get() == 1
     t.join(10)
     assert not t.is_alive()
