@@ -7,8 +7,8 @@
 //! their ring segments). Items take consecutive *positions* 0, 1, 2, …; position `p` lives in
 //! slot `p % SEGMENT_LEN` of the segment that starts at `p - p % SEGMENT_LEN`. A slot is written
 //! once and read once: a segment is recycled only after reclamation (below), so while reachable a
-//! slot's state only goes from empty to ready (or to abandoned, see `ABANDONED`), and a stale
-//! pointer can never see a slot of a different position.
+//! slot's state only goes from empty to ready (or to abandoned, see `ABANDONED`) and then to
+//! taken, and a stale pointer can never see a slot of a different position.
 //!
 //! Producers claim slots by compare-and-swap on the tail index, which counts positions in laps of
 //! `LAP = SEGMENT_LEN + 1`: offsets `0..SEGMENT_LEN` are slots, and the extra offset
@@ -20,33 +20,45 @@
 //! epoch pin at all. The lowest bit of the tail index is the closed mark: `close` sets it with one
 //! atomic OR, after which every claim fails, so no item can slip in after the close.
 //!
-//! Consumers pin the epoch, read the head position and the head segment pointer, and check the
-//! states of the slots they want *before* claiming them with one CAS on the head position.
-//! Checking before claiming is what the pin buys: the consumer reads its own side of the queue
-//! only, and loads the tail index just when the next slot is not ready, to tell "empty" from "a
+//! Consumers pop in one of two ways. The common way pins nothing and reads no segment before
+//! it claims: the consumer reads the head position, the head segment's start and the head
+//! segment pointer, checks that the position lies below `tail_seen` (a tail position consumers
+//! have seen, so a producer has claimed it) and in that segment but not in its last slot, and
+//! claims the position with one CAS. A successful CAS proves the position did not move while the
+//! start and pointer were read, which pins down the segment as the producers' CAS does for
+//! theirs; the consumer then waits for the producer's write, takes the item and marks the slot
+//! taken. Everything else (the last slot of a segment, a lagging head segment pointer, a queue
+//! that looks empty, a running batch iterator, a lost race) goes to the pinned way: pin the
+//! epoch, read the head segment and check the states of the slots wanted *before* claiming them
+//! with one CAS on the head position. Checking before claiming is what the pin buys there: the
+//! consumer reads the tail index only when the next slot is not ready, to tell "empty" from "a
 //! producer is writing it right now" (which it waits for, except while a batch's item iterator
-//! runs: see iterating.rs). A claim may span segments, which gives batch pops one CAS for the
-//! whole batch and lets all-or-nothing batches be exact.
+//! runs: see iterating.rs), and a claim may span segments, which gives batch pops one CAS for
+//! the whole batch and lets all-or-nothing batches be exact.
 //!
 //! # Reclamation
 //!
 //! A segment is retired once the head has passed all of its slots: the consumer that moves the
-//! head segment pointer past it (one CAS, so exactly one consumer does) hands it to
-//! crossbeam-epoch, which hands it back after every thread that was pinned at that moment has
-//! unpinned: into the queue's small pool of spare segments (reused by the next link, so steady
-//! traffic stops calling the allocator) or, when the pool is full, to the allocator.
-//! Consumers dereference segments only while pinned. Producers dereference only the segment they
-//! hold an unwritten claim in, and a segment cannot be retired before all its slots have been
-//! written and read. Memory is therefore given back as the queue drains (a segment at a time,
-//! once the epoch moves on), and a steady stream of pushes and pops recycles a bounded number of
-//! segments.
+//! head segment pointer past it (one CAS, so exactly one consumer does), always on the pinned
+//! way, raises the head's start to the next segment's and hands the old one to crossbeam-epoch.
+//! Once every thread that was pinned at that moment has unpinned, a deferred function checks that
+//! every slot is marked taken (a consumer that did not pin may still be between its claim and its
+//! take; then it checks again after the next grace period) and returns the segment to the
+//! queue's small pool of spare segments (reused by the next link, so steady traffic stops calling
+//! the allocator) or, when the pool is full, to the allocator. Pinned consumers dereference
+//! segments only while pinned; unpinned consumers only the segment they hold an untaken claim in;
+//! producers only the segment they hold an unwritten claim in, and a segment cannot be retired
+//! before all its slots have been written and claimed. Memory is therefore given back as the
+//! queue drains (a segment at a time, once the epoch moves on), and a steady stream of pushes
+//! and pops recycles a bounded number of segments.
 //!
 //! # Why this shape
 //!
 //! A Michael–Scott queue with one heap node per item pays an allocation, a free and an epoch pin
 //! per item and runs at a quarter of `SegQueue`'s speed. Segments amortise the allocation over
-//! `SEGMENT_LEN` items, pushes skip the pin, and pops pay one pin in place of the per-slot
-//! read-marking that `SegQueue` needs to know when a block may be freed.
+//! `SEGMENT_LEN` items; pushes skip the pin, and so do most pops, which pay one plain store per
+//! item (the taken mark) in place of the pin's fence, or of the read-marking read-modify-write
+//! that `SegQueue` needs to know when a block may be freed.
 
 use crate::error::Missed;
 use crate::iterating::Iterating;
@@ -86,14 +98,79 @@ const READY: u8 = 1;
 /// `Slot::state` of a slot claimed by a batch push whose iterator panicked before yielding its
 /// item: it holds nothing, and the consumer that reaches it skips it.
 const ABANDONED: u8 = 2;
+/// `Slot::state` once the consumer that claimed the slot is done with it: the item moved out, or
+/// the abandoned slot skipped. A retired segment is reused or freed only when every slot says so.
+const TAKEN: u8 = 3;
 
 struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
-    /// `EMPTY` until the producer stores (Release) `READY` or `ABANDONED`; never changed again.
+    /// `EMPTY` until the producer stores (Release) `READY` or `ABANDONED`, then `TAKEN` once the
+    /// consumer stores it (Release); changed again only when a recycled segment is reset.
     state: AtomicU8,
 }
 
-// `repr(C)`: `start`, which every pop reads, shares a cache line with the first slots.
+impl<T> Slot<T> {
+    /// Moves the item out of this ready slot and marks it taken.
+    ///
+    /// # Safety
+    /// The caller claimed the slot's position and saw its state `READY` (Acquire); nobody else
+    /// reads it.
+    #[inline(always)]
+    unsafe fn take(&self) -> T {
+        // SAFETY: per the contract the value is initialised and ours alone.
+        let item = self
+            .value
+            .with(|value| unsafe { ptr::read(value).assume_init() });
+        // Release: pairs with the Acquire loads in `recycle_when_taken`, so our read of the value
+        // happens before the segment is reused or freed.
+        self.state.store(TAKEN, Ordering::Release);
+        item
+    }
+
+    /// Marks this abandoned slot taken (it holds nothing).
+    ///
+    /// # Safety
+    /// The caller claimed the slot's position and saw its state `ABANDONED`.
+    unsafe fn skip(&self) {
+        // Release: as in `take`.
+        self.state.store(TAKEN, Ordering::Release);
+    }
+}
+
+/// The claimed slots a batch pop has not taken yet. If the batch's sink panics, dropping this
+/// takes and drops their items, so that nothing leaks and their segment can be recycled.
+struct Untaken<T> {
+    segment: *const Segment<T>,
+    offset: usize,
+    left: usize,
+}
+
+impl<T> Untaken<T> {
+    /// Moves on to the segment after the current one, which is linked because the claimed
+    /// positions continue there.
+    fn next_segment(&mut self) {
+        // SAFETY: the claimer is pinned, so the segment is alive; linked, because slots past
+        // its end were seen ready. Acquire: pairs with the Release link store in `claim`.
+        self.segment = unsafe { (*self.segment).next.load(Ordering::Acquire) };
+        self.offset = 0;
+    }
+}
+
+impl<T> Drop for Untaken<T> {
+    fn drop(&mut self) {
+        while self.left > 0 {
+            if self.offset == SEGMENT_LEN {
+                self.next_segment();
+            }
+            // SAFETY: as in `Queue::take`, whose claim this is.
+            drop(unsafe { (*self.segment).slots[self.offset].take() });
+            self.offset += 1;
+            self.left -= 1;
+        }
+    }
+}
+
+// `repr(C)`: `start`, which pinned pops read, shares a cache line with the first slots.
 #[repr(C)]
 struct Segment<T> {
     /// Position of `slots[0]`. Written before the segment is published.
@@ -388,6 +465,14 @@ struct Head<T> {
     position: AtomicUsize,
     /// The segment holding `position`, or an earlier one that is about to be retired.
     segment: AtomicPtr<Segment<T>>,
+    /// The `start` of `segment`, or of an earlier segment: raised (never lowered) after each move
+    /// of `segment`, so that a pop that does not pin can tell, without reading the segment, that
+    /// the segment it loaded holds its position.
+    start: AtomicUsize,
+    /// A tail position that consumers have seen: every position below it has been claimed by a
+    /// producer. A pop whose position lies below it knows there is an item to wait for without
+    /// reading the producers' side.
+    tail_seen: AtomicUsize,
 }
 
 struct Tail<T> {
@@ -460,6 +545,8 @@ impl<T> Queue<T> {
             head: CachePadded::new(Head {
                 position: AtomicUsize::new(0),
                 segment: AtomicPtr::new(first),
+                start: AtomicUsize::new(0),
+                tail_seen: AtomicUsize::new(0),
             }),
             tail: CachePadded::new(Tail {
                 index: AtomicUsize::new(0),
@@ -733,6 +820,16 @@ impl<T> Queue<T> {
     /// the queue is closed.
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
+        match self.pop_fast() {
+            Ok(item) => Ok(item),
+            Err(Missed::FullOrEmpty) => Err(PopError::Empty),
+            Err(Missed::Undecided) => self.pop_slow(),
+        }
+    }
+
+    /// `pop` when [`pop_fast`](Self::pop_fast) could not decide: the same under a pin.
+    #[inline(never)]
+    fn pop_slow(&self) -> Result<T, PopError> {
         let guard = pin();
         match self.pop_first(&guard) {
             Ok(item) => return Ok(item),
@@ -744,16 +841,95 @@ impl<T> Queue<T> {
         Ok(popped.expect("a successful pop yields one item"))
     }
 
-    /// [`pop_first`](Self::pop_first) under a pin of its own. No panic path in release builds,
-    /// for the C layer as `push_fast`: pinning panics only if a thread nests `usize::MAX` guards,
-    /// and retiring a segment at most allocates, which aborts on failure.
+    /// The common case of a pop, without an epoch pin: the head position lies below a tail
+    /// position consumers have seen (so a producer has claimed it), in the head segment but not
+    /// its last slot, and the claim succeeds at the first try. Then it waits for the item to be
+    /// written, as a pinned pop would. Reports [`Missed::FullOrEmpty`] when the tail is at the
+    /// head of an open queue, as `pop_first` does; otherwise [`Missed::Undecided`], having
+    /// changed nothing (but perhaps skipped an abandoned slot, which holds nothing).
+    ///
+    /// Safe without a pin because it reads no segment before its claim, and a claimed slot keeps
+    /// its segment alive until the slot is marked taken (module comment, on reclamation). No
+    /// panic path: the C layer calls this outside `catch_unwind`, as `push_fast`.
     #[inline(always)]
     pub(crate) fn pop_fast(&self) -> Result<T, Missed> {
-        self.pop_first(&pin())
+        // Acquire loads, in this order: the start and segment pointer are read after the
+        // position, and the segment after the start (pairing with the Release `fetch_max` in
+        // `retire`), so a start that holds the position comes with that segment or a newer one.
+        let head = self.head.position.load(Ordering::Acquire);
+        let start = self.head.start.load(Ordering::Acquire);
+        let offset = head.wrapping_sub(start);
+        if offset >= SEGMENT_LEN - 1 {
+            // Not the head segment's own, or its last slot, whose pop retires the segment.
+            return Err(Missed::Undecided);
+        }
+        let segment = self.head.segment.load(Ordering::Acquire);
+        // Relaxed: a hint. Every value stored was a tail position at some point, and the tail
+        // only grows, so positions below it are claimed; the wait below synchronises the item.
+        if head >= self.head.tail_seen.load(Ordering::Relaxed) {
+            // SeqCst: as `pop_first`'s emptiness check, for a head read before the tail.
+            let tail = self.tail.index.load(Ordering::SeqCst);
+            let end = tail_position(tail);
+            if end == head {
+                return Err(Missed::full_or_empty_if(tail & CLOSED == 0));
+            }
+            // Relaxed: see the load above.
+            self.head.tail_seen.store(end, Ordering::Relaxed);
+        }
+        if self.iterating.any() {
+            // The claimed position may be one that a running batch's iterator has yet to fill:
+            // the pinned path looks before it claims (iterating.rs).
+            return Err(Missed::Undecided);
+        }
+        // SeqCst: as in `pop_pinned`. Relaxed on failure: the pinned path reloads everything.
+        if self
+            .head
+            .position
+            .compare_exchange(head, head + 1, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(Missed::Undecided);
+        }
+        // SAFETY: the CAS succeeded, so the position stayed `head` from the first load on, and
+        // no consumer can have moved the head segment past the segment holding it; the start
+        // read said that segment had become the head segment, so `segment` is it. Our claim on
+        // its slot `offset` keeps it allocated until we mark the slot taken.
+        let slot = unsafe { &(*segment).slots[offset] };
+        // Acquire: pairs with the producer's Release store of `state`.
+        if slot.state.load(Ordering::Acquire) == READY {
+            // SAFETY: claimed by us and seen ready.
+            return Ok(unsafe { slot.take() });
+        }
+        // SAFETY: as above.
+        unsafe { Self::wait_written(slot) }
     }
 
-    /// The common cases of a pop: [`pop_ready`](Self::pop_ready), or else an open queue whose
-    /// tail is at the head (empty). Otherwise [`Missed::Undecided`], having changed nothing.
+    /// Waits for the producer that claimed `slot` to write it; takes the item, or skips the slot
+    /// if the producer abandoned it (then [`Missed::Undecided`]).
+    ///
+    /// # Safety
+    /// The caller claimed the slot's position and holds it alive.
+    #[cold]
+    unsafe fn wait_written(slot: &Slot<T>) -> Result<T, Missed> {
+        let backoff = Backoff::new();
+        loop {
+            // Acquire: pairs with the producer's Release store of `state`.
+            match slot.state.load(Ordering::Acquire) {
+                // SAFETY: per the contract, and seen ready.
+                READY => return Ok(unsafe { slot.take() }),
+                ABANDONED => {
+                    // SAFETY: per the contract, and seen abandoned.
+                    unsafe { slot.skip() };
+                    return Err(Missed::Undecided);
+                }
+                _ => backoff.snooze(),
+            }
+        }
+    }
+
+    /// The common cases of a pinned pop: [`pop_ready`](Self::pop_ready), or else an open queue
+    /// whose tail is at the head (empty). Otherwise [`Missed::Undecided`], having changed
+    /// nothing.
     #[inline(always)]
     fn pop_first(&self, guard: &Guard) -> Result<T, Missed> {
         if let Some(item) = self.pop_ready(guard) {
@@ -794,11 +970,8 @@ impl<T> Queue<T> {
         {
             return None;
         }
-        // SAFETY: the position is ours and was seen ready; the segment is alive while we are
-        // pinned.
-        let item = slot
-            .value
-            .with(|value| unsafe { ptr::read(value).assume_init() });
+        // SAFETY: the position is ours and was seen ready.
+        let item = unsafe { slot.take() };
         if offset + 1 == SEGMENT_LEN {
             self.retire(head + 1, guard);
         }
@@ -894,12 +1067,18 @@ impl<T> Queue<T> {
                 backoff.spin();
                 continue;
             }
-            // SAFETY: positions `head..head + claimed` are ours, the first `ready` seen ready;
-            // the segments holding them stay allocated while we are pinned.
+            // Retiring first keeps the head segment current even if `sink` panics.
+            // SAFETY: positions `head..head + claimed` are ours, the first `ready` seen ready
+            // and otherwise the one seen abandoned; the segments holding them stay allocated
+            // while we are pinned, retired or not.
             unsafe {
-                Self::take(segment, head, ready, &mut sink);
                 if head + claimed >= (*segment).start + SEGMENT_LEN {
                     self.retire(head + claimed, guard);
+                }
+                if ready == 0 {
+                    (*segment).slot(head).skip();
+                } else {
+                    Self::take(segment, head, ready, &mut sink);
                 }
             }
             if ready == 0 {
@@ -988,39 +1167,37 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Moves the values at `position..position + count` out to `sink`, numbered from 0.
+    /// Moves the values at `position..position + count` out to `sink`, numbered from 0, marking
+    /// each slot taken.
     ///
     /// # Safety
     /// The caller claimed those positions, saw them ready, is pinned, and `segment` holds
     /// `position`.
     unsafe fn take(
-        mut segment: *const Segment<T>,
+        segment: *const Segment<T>,
         position: usize,
         count: usize,
         sink: &mut impl FnMut(usize, T),
     ) {
-        // SAFETY: per the contract, `segment` is alive and holds `position`.
-        let mut offset = position - unsafe { (*segment).start };
-        let mut taken = 0;
-        while taken < count {
+        let mut rest = Untaken {
+            segment,
+            // SAFETY: per the contract, `segment` is alive and holds `position`.
+            offset: position - unsafe { (*segment).start },
+            left: count,
+        };
+        while rest.left > 0 {
             // SAFETY: alive while the caller is pinned; `offset` lies within the segment.
-            let slots = unsafe { &(&(*segment).slots)[offset..] };
-            let here = (count - taken).min(slots.len());
-            for (index, slot) in (taken..).zip(&slots[..here]) {
-                // SAFETY: the caller claimed this slot's position and saw it ready, so the
-                // value is initialised and nobody else reads it.
-                sink(
-                    index,
-                    slot.value
-                        .with(|value| unsafe { ptr::read(value).assume_init() }),
-                );
+            let slots = unsafe { &(&(*rest.segment).slots)[rest.offset..] };
+            let here = rest.left.min(slots.len());
+            for slot in &slots[..here] {
+                // SAFETY: the caller claimed this slot's position and saw it ready.
+                let item = unsafe { slot.take() };
+                rest.offset += 1;
+                rest.left -= 1;
+                sink(count - rest.left - 1, item);
             }
-            taken += here;
-            if taken < count {
-                // SAFETY: alive while pinned; linked, because slots past this segment's end
-                // were seen ready. Acquire: pairs with the Release link store in `claim`.
-                segment = unsafe { (*segment).next.load(Ordering::Acquire) };
-                offset = 0;
+            if rest.left > 0 {
+                rest.next_segment();
             }
         }
     }
@@ -1051,14 +1228,47 @@ impl<T> Queue<T> {
                 .compare_exchange(segment, next, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                // SAFETY: unreachable now for threads that pin from here on, and freed by the
-                // collector only after every thread pinned now has unpinned.
-                unsafe {
-                    let segment = segment as usize;
-                    let pool = self.pool.clone();
-                    guard.defer_unchecked(move || pool.put(segment as *mut Segment<T>));
-                }
+                // Release: pairs with the Acquire start load in `pop_fast`, so a pop that
+                // reads this start then loads `next`, or a newer head segment. A max, so that a
+                // slower retirer of an earlier segment cannot lower it.
+                // SAFETY: `next` is reachable from the head, and we are pinned.
+                self.head
+                    .start
+                    .fetch_max(unsafe { (*next).start }, Ordering::Release);
+                // SAFETY: unreachable now for threads that load the head segment from here on,
+                // and every slot has been claimed by a consumer.
+                unsafe { Self::recycle_when_taken(self.pool.clone(), segment, guard) };
             }
+        }
+    }
+
+    /// Returns a retired segment to the pool once every thread pinned now has unpinned (so no
+    /// pinned consumer still reads it) and every slot is marked taken (so no unpinned consumer
+    /// still reads it); until then it looks again after each grace period.
+    ///
+    /// # Safety
+    /// `segment` is unreachable for threads that load the head segment from now on, and every
+    /// slot in it has been claimed by a consumer.
+    unsafe fn recycle_when_taken(pool: SharedPool<T>, segment: *mut Segment<T>, guard: &Guard) {
+        let segment = segment as usize;
+        // SAFETY: the deferred function owns its pool reference and touches only this segment,
+        // which stays allocated until it is put back; see the contract.
+        unsafe {
+            guard.defer_unchecked(move || {
+                let segment = segment as *mut Segment<T>;
+                // Acquire: pairs with the consumers' Release stores of `TAKEN`, so their reads of
+                // the values happen before the segment is reset or freed.
+                let taken = (*segment)
+                    .slots
+                    .iter()
+                    .all(|slot| slot.state.load(Ordering::Acquire) == TAKEN);
+                if taken {
+                    pool.put(segment);
+                } else {
+                    // An unpinned pop is still between its claim and its take.
+                    Self::recycle_when_taken(pool, segment, &pin());
+                }
+            });
         }
     }
 
@@ -1261,5 +1471,50 @@ impl<T> Drop for FreeSegments<'_, T> {
                 segment = next;
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    /// A batch pop whose sink panics part way through a claim that spans two segments: the
+    /// items not handed over are dropped, each exactly once, their slots are marked taken (so
+    /// the segments can be recycled), and the queue goes on from the end of the claim.
+    #[test]
+    fn a_panicking_batch_sink_drops_the_rest_and_marks_them_taken() {
+        let drops = Rc::new(());
+        let q = Queue::new();
+        for i in 0..SEGMENT_LEN + 20 {
+            q.push((i, Rc::clone(&drops))).unwrap();
+        }
+        let claim = SEGMENT_LEN + 10;
+        let mut handed = 0;
+        let panicked = panic::catch_unwind(AssertUnwindSafe(|| {
+            let _ = q.pop_batch(claim, claim, |_, item| {
+                drop(item);
+                handed += 1;
+                assert!(handed < 5, "the sink gives up");
+            });
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(handed, 5);
+        assert_eq!(
+            Rc::strong_count(&drops),
+            1 + 10,
+            "all but the last 10 dropped"
+        );
+        let head = q.head.segment.load(Ordering::Relaxed);
+        // SAFETY: single-threaded, and the head segment is the queue's own.
+        let states: Vec<u8> = unsafe { &(&(*head).slots)[..20] }
+            .iter()
+            .map(|slot| slot.state.load(Ordering::Relaxed))
+            .collect();
+        assert_eq!(states[..10], [TAKEN; 10]);
+        assert_eq!(states[10..], [READY; 10]);
+        let rest: Vec<usize> = std::iter::from_fn(|| q.pop().ok().map(|(i, _)| i)).collect();
+        assert_eq!(rest, (claim..SEGMENT_LEN + 20).collect::<Vec<_>>());
+        assert_eq!(Rc::strong_count(&drops), 1);
     }
 }

@@ -661,3 +661,32 @@ fn queue_recycled_segment_linked_while_popping() {
         assert_eq!(all, [3, 4]);
     });
 }
+
+/// A pop that does not pin (the first slot of a two-slot segment) races with one that takes the
+/// segment's last slot and retires it. The retiring thread then runs the epoch on until the
+/// retired segment's deferred return comes due, and pushes until the queue links a segment from
+/// the pool. The segment must not be reused while the unpinned pop has claimed its slot and not
+/// yet taken the item: then that pop would read the new item, or race with its write.
+#[test]
+fn queue_unpinned_pop_keeps_its_segment_from_reuse() {
+    big_model(|| {
+        let q = Arc::new(Queue::new());
+        q.push(1u32).unwrap();
+        q.push(2).unwrap();
+        let unpinned = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.pop())
+        };
+        let retiring = q.pop();
+        for _ in 0..3 {
+            crossbeam_epoch::pin().flush();
+        }
+        for item in 3..6 {
+            q.push(item).unwrap();
+        }
+        let mut first_two = vec![retiring.unwrap(), unpinned.join().unwrap().unwrap()];
+        first_two.sort_unstable();
+        assert_eq!(first_two, [1, 2]);
+        assert_eq!(drain_queue(&q), [3, 4, 5]);
+    });
+}

@@ -8,7 +8,6 @@ use super::engine::{self, Backend, BatchError, Timeout};
 use super::lfq_status::{self, *};
 use super::{handle, lfq_queue, lfq_visit_fn, run, run_counted, Engine};
 use crate::error::Missed;
-use crate::Queue;
 
 /// A C pointer travelling through the queue. lfq never dereferences it; what it points to is
 /// owned by the C program, which decides how threads share it.
@@ -147,7 +146,11 @@ pub unsafe extern "C" fn lfq_pop(
     let popped = match unsafe { handle(q) }.map(|q| &q.engine) {
         _ if item_out.is_null() => None,
         // SAFETY: forwarded caller contract; `item_out` is not NULL.
-        Ok(Engine::PointerQueue(e)) => return unsafe { queue_pop(e, q, item_out, timeout_ns) },
+        Ok(Engine::PointerQueue(e)) => match e.pop_fast() {
+            Ok(item) => Some(item),
+            Err(Missed::FullOrEmpty) if timeout_ns == 0 => return LFQ_EMPTY,
+            Err(Missed::Undecided | Missed::FullOrEmpty) => None,
+        },
         Ok(Engine::PointerRing(e)) => match e.pop_fast() {
             Ok(item) => Some(item),
             Err(Missed::FullOrEmpty) if timeout_ns == 0 => return LFQ_EMPTY,
@@ -162,32 +165,6 @@ pub unsafe extern "C" fn lfq_pop(
     }
     // SAFETY: forwarded caller contract.
     unsafe { pop_slow(q, item_out, timeout_ns) }
-}
-
-/// lfq_pop's fast path on an unbounded queue. Its pin looks up a thread-local (a call, with
-/// registers saved around it); out of line, so that a ring's pop does not pay for that.
-///
-/// # Safety
-/// As for lfq_pop, with `item_out` not NULL and `e` the engine of `q`.
-#[inline(never)]
-unsafe extern "C" fn queue_pop(
-    e: &Queue<Item>,
-    q: *mut lfq_queue,
-    item_out: *mut *mut c_void,
-    timeout_ns: i64,
-) -> lfq_status {
-    match e.pop_fast() {
-        Ok(Item(item)) => {
-            // SAFETY: non-NULL and writable per the contract.
-            unsafe { item_out.write(item) };
-            LFQ_OK
-        }
-        Err(Missed::FullOrEmpty) if timeout_ns == 0 => LFQ_EMPTY,
-        // SAFETY: forwarded caller contract.
-        Err(Missed::Undecided | Missed::FullOrEmpty) => unsafe {
-            pop_slow(q, item_out, timeout_ns)
-        },
-    }
 }
 
 /// lfq_pop past its fast path, as `push_slow`.
