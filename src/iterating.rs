@@ -32,6 +32,7 @@ impl Iterating {
 
     /// Whether a batch push may be running its iterator; asked by a pop that found a claimed
     /// position unwritten, after its SeqCst load of the tail showed the claim.
+    #[inline]
     pub(crate) fn any(&self) -> bool {
         // SeqCst: see `enter`. If this reads zero, the claiming batch's decrement (Release) came
         // first, so its writes are visible to the pop's next look at the slot.

@@ -1067,18 +1067,19 @@ impl<T> Queue<T> {
                 backoff.spin();
                 continue;
             }
-            // Retiring first keeps the head segment current even if `sink` panics.
             // SAFETY: positions `head..head + claimed` are ours, the first `ready` seen ready
             // and otherwise the one seen abandoned; the segments holding them stay allocated
-            // while we are pinned, retired or not.
+            // while we are pinned. Taking before retiring lets `retire` find our slots taken.
+            // (If `sink` panics, the retiring is left to the next consumer that passes the end
+            // of a segment, whose `retire` catches up.)
             unsafe {
-                if head + claimed >= (*segment).start + SEGMENT_LEN {
-                    self.retire(head + claimed, guard);
-                }
                 if ready == 0 {
                     (*segment).slot(head).skip();
                 } else {
                     Self::take(segment, head, ready, &mut sink);
+                }
+                if head + claimed >= (*segment).start + SEGMENT_LEN {
+                    self.retire(head + claimed, guard);
                 }
             }
             if ready == 0 {
@@ -1244,25 +1245,22 @@ impl<T> Queue<T> {
 
     /// Returns a retired segment to the pool once every thread pinned now has unpinned (so no
     /// pinned consumer still reads it) and every slot is marked taken (so no unpinned consumer
-    /// still reads it); until then it looks again after each grace period.
+    /// still reads it). The marks are checked first now, while the retiring consumer's cache
+    /// likely still holds them, then again after each grace period until they are all there.
     ///
     /// # Safety
     /// `segment` is unreachable for threads that load the head segment from now on, and every
     /// slot in it has been claimed by a consumer.
     unsafe fn recycle_when_taken(pool: SharedPool<T>, segment: *mut Segment<T>, guard: &Guard) {
+        // SAFETY: per the contract, nothing recycles the segment before this function does.
+        let taken = unsafe { Self::all_taken(segment) };
         let segment = segment as usize;
-        // SAFETY: the deferred function owns its pool reference and touches only this segment,
+        // SAFETY: each deferred function owns its pool reference and touches only this segment,
         // which stays allocated until it is put back; see the contract.
         unsafe {
             guard.defer_unchecked(move || {
                 let segment = segment as *mut Segment<T>;
-                // Acquire: pairs with the consumers' Release stores of `TAKEN`, so their reads of
-                // the values happen before the segment is reset or freed.
-                let taken = (*segment)
-                    .slots
-                    .iter()
-                    .all(|slot| slot.state.load(Ordering::Acquire) == TAKEN);
-                if taken {
+                if taken || Self::all_taken(segment) {
                     pool.put(segment);
                 } else {
                     // An unpinned pop is still between its claim and its take.
@@ -1270,6 +1268,19 @@ impl<T> Queue<T> {
                 }
             });
         }
+    }
+
+    /// Whether every slot of `segment` is marked taken.
+    ///
+    /// # Safety
+    /// `segment` is alive.
+    unsafe fn all_taken(segment: *const Segment<T>) -> bool {
+        // Acquire: pairs with the consumers' Release stores of `TAKEN`, so their reads of the
+        // values happen before the segment is reset or freed.
+        // SAFETY: per the contract.
+        let slots = unsafe { &(*segment).slots };
+        scan::count_ready(slots, |_, slot| slot.state.load(Ordering::Acquire) == TAKEN)
+            == SEGMENT_LEN
     }
 
     /// Pops an item, waiting up to `timeout` for one to arrive.
@@ -1500,21 +1511,33 @@ mod tests {
         }));
         assert!(panicked.is_err());
         assert_eq!(handed, 5);
+        // The panic skipped the retiring of the first segment: it is still the head segment.
+        let first = q.head.segment.load(Ordering::Relaxed);
         assert_eq!(
             Rc::strong_count(&drops),
             1 + 10,
             "all but the last 10 dropped"
         );
-        let head = q.head.segment.load(Ordering::Relaxed);
-        // SAFETY: single-threaded, and the head segment is the queue's own.
-        let states: Vec<u8> = unsafe { &(&(*head).slots)[..20] }
-            .iter()
-            .map(|slot| slot.state.load(Ordering::Relaxed))
-            .collect();
-        assert_eq!(states[..10], [TAKEN; 10]);
-        assert_eq!(states[10..], [READY; 10]);
+        let states = |segment: *const Segment<(usize, Rc<()>)>| -> Vec<u8> {
+            // SAFETY: single-threaded, and the segments from the head on are the queue's own.
+            unsafe { &(*segment).slots }
+                .iter()
+                .map(|slot| slot.state.load(Ordering::Relaxed))
+                .collect()
+        };
+        assert_eq!(states(first), [TAKEN; SEGMENT_LEN]);
+        // SAFETY: as above; the first segment is full, so it is linked.
+        let second = states(unsafe { (*first).next.load(Ordering::Relaxed) });
+        assert_eq!(second[..10], [TAKEN; 10]);
+        assert_eq!(second[10..20], [READY; 10]);
         let rest: Vec<usize> = std::iter::from_fn(|| q.pop().ok().map(|(i, _)| i)).collect();
         assert_eq!(rest, (claim..SEGMENT_LEN + 20).collect::<Vec<_>>());
         assert_eq!(Rc::strong_count(&drops), 1);
+        // The last pop passed no segment end; a later one retires both segments.
+        for i in 0..SEGMENT_LEN {
+            q.push((i, Rc::clone(&drops))).unwrap();
+        }
+        assert_eq!(std::iter::from_fn(|| q.pop().ok()).count(), SEGMENT_LEN);
+        assert_ne!(q.head.segment.load(Ordering::Relaxed), first);
     }
 }
