@@ -41,11 +41,11 @@
 //! A segment is retired once the head has passed all of its slots: the consumer that moves the
 //! head segment pointer past it (one CAS, so exactly one consumer does), always on the pinned
 //! way, raises the head's start to the next segment's and hands the old one to crossbeam-epoch.
-//! Once every thread that was pinned at that moment has unpinned, a deferred function checks that
-//! every slot is marked taken (a consumer that did not pin may still be between its claim and its
-//! take; then it checks again after the next grace period) and returns the segment to the
-//! queue's small pool of spare segments (reused by the next link, so steady traffic stops calling
-//! the allocator) or, when the pool is full, to the allocator. Pinned consumers dereference
+//! Once every thread that was pinned at that moment has unpinned, and every slot is marked taken
+//! (checked at the retiring, and if a consumer that did not pin was still between its claim and
+//! its take, again after each grace period), the segment goes back to the queue's small pool of
+//! spare segments (reused by the next link, so steady traffic stops calling the allocator) or,
+//! when the pool is full, to the allocator. Pinned consumers dereference
 //! segments only while pinned; unpinned consumers only the segment they hold an untaken claim in;
 //! producers only the segment they hold an unwritten claim in, and a segment cannot be retired
 //! before all its slots have been written and claimed. Memory is therefore given back as the

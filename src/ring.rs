@@ -363,9 +363,10 @@ impl<T> Ring<T> {
     /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was.
     ///
     /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
-    /// reaches a position claimed but not yet written (this batch's or another push's) waits
-    /// briefly, then reports `Empty` if non-blocking, or naps if blocking. It should
-    /// not block, and must not wait on this ring (a `pop_blocking` inside it never returns).
+    /// reaches a position claimed but not yet written (this batch's or another push's) reports
+    /// `Empty` at once if it is [`pop`](Self::pop), waits briefly and then reports `Empty` if it
+    /// is [`pop_many`](Self::pop_many), or naps if it blocks. The iterator should not block, and
+    /// must not wait on this ring (a `pop_blocking` inside it never returns).
     ///
     /// # Panics
     ///
