@@ -45,12 +45,12 @@
 //! (checked at the retiring, and if a consumer that did not pin was still between its claim and
 //! its take, again after each grace period), the segment goes back to the queue's small pool of
 //! spare segments (reused by the next link, so steady traffic stops calling the allocator) or,
-//! when the pool is full, to the allocator. Pinned consumers dereference
-//! segments only while pinned; unpinned consumers only the segment they hold an untaken claim in;
-//! producers only the segment they hold an unwritten claim in, and a segment cannot be retired
-//! before all its slots have been written and claimed. Memory is therefore given back as the
-//! queue drains (a segment at a time, once the epoch moves on), and a steady stream of pushes
-//! and pops recycles a bounded number of segments.
+//! when the pool is full, to the allocator. Pinned consumers dereference segments only while
+//! pinned; unpinned consumers only the segment they hold an untaken claim in; producers only the
+//! segment they hold an unwritten claim in, and a segment cannot be retired before all its slots
+//! have been written and claimed. Memory is therefore given back as the queue drains (a segment
+//! at a time, once the epoch moves on), and a steady stream of pushes and pops recycles a
+//! bounded number of segments.
 //!
 //! # Why this shape
 //!
@@ -121,7 +121,7 @@ impl<T> Slot<T> {
         let item = self
             .value
             .with(|value| unsafe { ptr::read(value).assume_init() });
-        // Release: pairs with the Acquire loads in `recycle_when_taken`, so our read of the value
+        // Release: pairs with the Acquire loads in `all_taken`, so our read of the value
         // happens before the segment is reused or freed.
         self.state.store(TAKEN, Ordering::Release);
         item
