@@ -31,7 +31,8 @@ impl Iterating {
     }
 
     /// Whether a batch push may be running its iterator; asked by a pop that found a claimed
-    /// position unwritten, after its SeqCst load of the tail showed the claim.
+    /// position unwritten, after its SeqCst load of the tail showed the claim, and by the queue's
+    /// unpinned pop before it claims (it cannot look at the slot first).
     #[inline]
     pub(crate) fn any(&self) -> bool {
         // SeqCst: see `enter`. If this reads zero, the claiming batch's decrement (Release) came
