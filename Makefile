@@ -57,8 +57,10 @@ include bindings/go/go.mk
 include bindings/python/python.mk
 
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/lfq
 	install -m 0644 include/lfq.h $(DESTDIR)$(PREFIX)/include/lfq.h
+	install -m 0644 bindings/c/lfq.supp $(DESTDIR)$(PREFIX)/share/lfq/lfq.supp
 	install -m 0644 $(LIB_DIR)/liblfq.a $(DESTDIR)$(PREFIX)/lib/liblfq.a
 	install -m 0755 $(LIB_DIR)/liblfq.so $(DESTDIR)$(PREFIX)/lib/liblfq.so.$(VERSION)
 	ln -sf liblfq.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblfq.so.$(MAJOR)

@@ -3,8 +3,8 @@
  *
  * A queue is an opaque lfq_queue handle: either unbounded (lfq_queue_new, a linked queue that is
  * never full) or a bounded ring of exactly `capacity` slots (lfq_ring_new). Every function is
- * thread-safe unless its comment says otherwise (only lfq_destroy is not); any number of threads
- * may push and pop on one handle at once.
+ * thread-safe unless its comment says otherwise (only lfq_destroy and lfq_visit are not); any
+ * number of threads may push and pop on one handle at once.
  *
  * Two payload kinds, chosen at creation through lfq_options.payload:
  *  - LFQ_PAYLOAD_POINTER: `void *` items moved without copying. lfq never dereferences them; the
@@ -24,7 +24,10 @@
  * waits without limit; a positive value waits at most that many nanoseconds and then reports
  * LFQ_TIMEOUT. Waiting threads sleep in the kernel, and lfq_close wakes them all: pushes then
  * report LFQ_CLOSED, and pops keep returning the items left until the queue is drained, then
- * report LFQ_CLOSED.
+ * report LFQ_CLOSED. A waiting bulk call (lfq_push_bulk, lfq_pop_bulk, lfq_send_bulk,
+ * lfq_recv_bulk) waits until all n fit or are there at once: on a ring of capacity c, producers
+ * waiting to push n and consumers waiting to pop m can wait for each other for ever when
+ * n + m > c + 1 (c = 2 holding one item, n = m = 2). Give such calls a timeout, or use bursts.
  *
  * Every argument is checked: a NULL handle or out-pointer, a zero or absurd capacity, and similar
  * mistakes return LFQ_ERR_INVALID_ARGUMENT rather than crashing. No Rust panic crosses this API:

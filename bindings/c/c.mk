@@ -11,8 +11,10 @@ C_LDFLAGS  := -L$(LIB_DIR) -Wl,-rpath,$(LIB_DIR) -llfq -pthread
 C_STRESS_ITEMS          ?= 2000000
 C_VALGRIND_STRESS_ITEMS ?= 100000
 VALGRIND   ?= valgrind
-VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-                  --show-leak-kinds=definite
+# Leaks definitely or possibly lost both fail the run. lfq.supp names the one possible leak that
+# is not one: crossbeam-epoch's record of a finished thread, reachable only through a pointer into
+# its middle until a later pin unlinks it.
+VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full --suppressions=$(C_DIR)/lfq.supp
 
 C_LIB := $(LIB_DIR)/liblfq.so.$(MAJOR) $(INCLUDE_DIR)/lfq.h
 
