@@ -179,3 +179,18 @@ def test_close_wakes_blocked_reader() -> None:
     q.close()
     t.join(5)
     assert outcome == ["shutdown"]
+
+
+def test_put_bytes_checks_block_and_timeout_as_queue_put_does() -> None:
+    # queue.Queue.put validates timeout on a bounded queue whether or not it is full, and
+    # ignores block/timeout on an unbounded one.
+    bounded = lfq.BytesQueue(2)
+    for timeout in (-1, float("nan")):
+        with pytest.raises(ValueError, match="non-negative"):
+            bounded.put_bytes(b"x", timeout=timeout)
+    with pytest.raises(TypeError):
+        bounded.put_bytes(b"x", timeout="soon")
+    assert bounded.qsize() == 0
+    unbounded = lfq.BytesQueue()
+    unbounded.put_bytes(b"x", timeout=-1)
+    assert unbounded.get_bytes(block=False) == b"x"

@@ -402,6 +402,31 @@ def test_subclass_with_own_init() -> None:
     assert q.get() == 1
 
 
+@pytest.mark.parametrize("impl", [queue.Queue, lfq.Queue])
+def test_nowait_forms_go_through_an_overriding_put_and_get(impl) -> None:
+    """queue.Queue's put_nowait/get_nowait call self.put/self.get with block=False."""
+    calls = []
+
+    class Logged(impl):
+        def put(self, item, block=True, timeout=None):
+            calls.append(("put", item, block))
+            super().put(item, block, timeout)
+
+        def get(self, block=True, timeout=None):
+            item = super().get(block, timeout)
+            calls.append(("get", item, block))
+            return item
+
+    q = Logged(1)
+    q.put_nowait("a")
+    with pytest.raises(queue.Full):
+        q.put_nowait("b")
+    assert q.get_nowait() == "a"
+    with pytest.raises(queue.Empty):
+        q.get_nowait()
+    assert calls == [("put", "a", False), ("put", "b", False), ("get", "a", False)]
+
+
 @pytest.mark.parametrize("hook", ["_init", "_qsize", "_put", "_get"])
 def test_subclass_with_storage_hooks_is_refused(hook: str) -> None:
     """queue.Queue's storage hooks would never be called: refused, not silently ignored."""

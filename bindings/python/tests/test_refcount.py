@@ -6,6 +6,7 @@ import gc
 import os
 import queue
 import sys
+import threading
 import tracemalloc
 import weakref
 
@@ -87,6 +88,41 @@ def test_leftover_del_runs_on_queue_dealloc() -> None:
     q.put(Tracked())
     del q
     assert freed == [1, 1]
+
+
+def test_items_are_freed_by_the_thread_that_frees_their_queue() -> None:
+    # Thread A frees a queue whose item's __del__ waits (GIL released) for thread B to free
+    # another queue; that queue's item must be freed in B, at once, not left for A to free.
+    a_waits = threading.Event()
+    freed_in_b = threading.Event()
+    waited = []
+
+    class WaitsForB:
+        def __del__(self) -> None:
+            a_waits.set()
+            waited.append(freed_in_b.wait(10))
+
+    class FreedByB:
+        def __del__(self) -> None:
+            if threading.current_thread().name == "B":
+                freed_in_b.set()
+
+    queues = [lfq.Queue()]
+    queues[0].put(WaitsForB())
+
+    def free_qb() -> None:
+        qb = lfq.Queue()
+        qb.put(FreedByB())
+        del qb
+
+    a = threading.Thread(target=queues.clear, name="A")
+    a.start()
+    assert a_waits.wait(10)
+    b = threading.Thread(target=free_qb, name="B")
+    b.start()
+    b.join()
+    a.join()
+    assert waited == [True]
 
 
 @pytest.mark.parametrize("factory", [lfq.Queue, lambda: lfq.Queue(1), lfq.SimpleQueue])

@@ -45,6 +45,9 @@ static PyObject *Empty;           /* queue.Empty itself */
 static PyObject *Full;            /* queue.Full itself */
 static PyObject *ShutDown;        /* lfq.ShutDown (subclass of queue.ShutDown where that exists) */
 static PyObject *MessageTooLarge; /* lfq.MessageTooLarge(ValueError) */
+static PyObject *put_name;        /* "put", interned */
+static PyObject *get_name;        /* "get", interned */
+static PyObject *block_kwname;    /* ("block",): the keyword of put_nowait's call of put */
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                                    */
@@ -586,13 +589,15 @@ release_item(void *item, void *context)
 }
 
 /*
- * Objects left in queues being freed, waiting for their reference to be dropped (GIL-guarded).
+ * Objects left in queues being freed, waiting for their reference to be dropped.
  * An object dropped there may hold the last reference to another queue, whose own leftovers
  * would then be dropped one C frame deeper: a long chain of nested queues would overflow the C
  * stack. So the outermost dealloc drops them in a loop, and the deallocs it sets off only add
  * theirs to this list, as CPython's trashcan does for the containers of the cycle collector.
+ * One list per thread: a __del__ run from the loop may release the GIL, and a queue freed by
+ * another thread meanwhile must drop its items there and then, not hand them to this loop.
  */
-static struct {
+static _Thread_local struct {
     PyObject **items;
     size_t len;
     size_t cap;
@@ -959,14 +964,55 @@ parse_item_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObj
     return parse_args("put_nowait", args, nargs, kwnames, item_names, 1, 1, item);
 }
 
+/*
+ * queue.Queue's put_nowait and get_nowait call self.put(item, block=False) and
+ * self.get(block=False), so a subclass that overrides put or get sees every item there. Finds
+ * such an override: 1 with *method set (a new reference), 0 if `name` is still Queue's own
+ * `ours` (or self is no Queue subclass), -1 with an exception set.
+ */
+static int
+overriding_method(PtrQueueObject *self, PyObject *name, void *ours, PyObject **method)
+{
+    if (Py_IS_TYPE((PyObject *)self, &QueueType) || !PyObject_TypeCheck(self, &QueueType)) {
+        return 0;
+    }
+    *method = PyObject_GetAttr((PyObject *)self, name);
+    if (*method == NULL) {
+        return -1;
+    }
+    if (PyCFunction_Check(*method) && (void *)PyCFunction_GET_FUNCTION(*method) == ours) {
+        Py_CLEAR(*method);
+        return 0;
+    }
+    return 1;
+}
+
+/* Calls a subclass's put(item, block=False) or get(block=False): `args` ends with Py_False. */
+static PyObject *
+call_nonblocking(PyObject *method, PyObject *const *args, size_t nargs)
+{
+    PyObject *result = PyObject_Vectorcall(method, args, nargs, block_kwname);
+    Py_DECREF(method);
+    return result;
+}
+
 static PyObject *
 Queue_put_nowait(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *item;
+    PyObject *item, *put;
     if (parse_item_arg(args, nargs, kwnames, &item) < 0) {
         return NULL;
     }
-    return ptrqueue_push(self, item, 1, 0, NULL, NULL);
+    switch (overriding_method(self, put_name, (void *)Queue_put, &put)) {
+    case 1: {
+        PyObject *call_args[] = {item, Py_False};
+        return call_nonblocking(put, call_args, 1);
+    }
+    case 0:
+        return ptrqueue_push(self, item, 1, 0, NULL, NULL);
+    default:
+        return NULL;
+    }
 }
 
 /* Get, after the fast attempt found the queue empty: waits without the GIL, takes with it. */
@@ -1032,7 +1078,17 @@ PyDoc_STRVAR(Queue_get_nowait_doc,
 static PyObject *
 Queue_get_nowait(PtrQueueObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return ptrqueue_pop(self, 0);
+    PyObject *get;
+    switch (overriding_method(self, get_name, (void *)Queue_get, &get)) {
+    case 1: {
+        PyObject *call_args[] = {Py_False};
+        return call_nonblocking(get, call_args, 0);
+    }
+    case 0:
+        return ptrqueue_pop(self, 0);
+    default:
+        return NULL;
+    }
 }
 
 static const char *const put_many_names[] = {"items", "block", "timeout"};
@@ -1042,7 +1098,9 @@ PyDoc_STRVAR(Queue_put_many_doc,
 "Put every item of an iterable, in order, moving up to 256 items per engine call.\n\n"
 "Returns how many leading items were put. That is fewer than given only when block is false or the\n"
 "timeout expired with the queue full, or the queue was shut down part-way; if it was shut down\n"
-"before any item went in, ShutDown is raised. Each item put counts as an unfinished task.");
+"before any item went in, ShutDown is raised. Each item put counts as an unfinished task.\n"
+"The iterable is read whole before the first put, so after a short count only a sequence still\n"
+"holds the items that were not put.");
 
 static PyObject *
 Queue_put_many(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -1651,22 +1709,22 @@ BytesQueue_put_bytes(BytesQueueObject *self, PyObject *const *args, Py_ssize_t n
         !bytesqueue_ready(self)) {
         return NULL;
     }
+    /* As Queue.put: block/timeout are validated on a bounded queue, full or not, and ignored
+     * on an unbounded one, which is never full. */
+    int64_t budget = -1;
+    if ((block != NULL || timeout != NULL) && self->head.maxsize > 0 &&
+        parse_wait(block, timeout, &budget) < 0) {
+        return NULL;
+    }
     Py_buffer view;
     if (get_message_buffer(self, data, &view) < 0) {
         return NULL;
     }
     int status = lfq_send(self->head.q, view.buf, (size_t)view.len, 0);
-    if (status == LFQ_FULL) {
-        int64_t budget;
-        if (parse_wait(block, timeout, &budget) < 0) {
-            PyBuffer_Release(&view);
-            return NULL;
-        }
-        if (budget != 0) {
-            /* The exported buffer stays valid (and cannot be resized) until PyBuffer_Release. */
-            send_ctx ctx = {self->head.q, view.buf, (size_t)view.len};
-            status = wait_released(attempt_send, &ctx, budget);
-        }
+    if (status == LFQ_FULL && budget != 0) {
+        /* The exported buffer stays valid (and cannot be resized) until PyBuffer_Release. */
+        send_ctx ctx = {self->head.q, view.buf, (size_t)view.len};
+        status = wait_released(attempt_send, &ctx, budget);
     }
     PyBuffer_Release(&view);
     if (status == LFQ_OK) {
@@ -2070,7 +2128,11 @@ PyInit__lfq(void)
     MessageTooLarge = PyErr_NewExceptionWithDoc(
         "lfq.MessageTooLarge", "Raised when a byte message exceeds the queue's max_message_size.",
         PyExc_ValueError, NULL);
-    if (ShutDown == NULL || MessageTooLarge == NULL) {
+    put_name = PyUnicode_InternFromString("put");
+    get_name = PyUnicode_InternFromString("get");
+    block_kwname = Py_BuildValue("(s)", "block");
+    if (ShutDown == NULL || MessageTooLarge == NULL || put_name == NULL || get_name == NULL ||
+        block_kwname == NULL) {
         goto error;
     }
     if (add_object(module, "Empty", Empty) < 0 || add_object(module, "Full", Full) < 0 ||
