@@ -199,13 +199,17 @@ func (q *Queue) Len() int {
 
 // Handle returns the queue's library handle, an lfq_queue * of include/lfq.h, for C code in the
 // same process that sends and receives on the same queue (a bytes queue: lfq_send, lfq_recv and
-// their batch forms). Go goroutines waiting on the queue wake when C code sends or receives.
+// their batch forms). Go goroutines waiting on the queue wake when C code sends or receives: from
+// the first call of Handle on, while goroutines wait on the queue, a goroutine per direction waits
+// in the library for C code's progress (a queue only Go uses has none).
 //
 // The C code must call the same copy of liblfq that this package links: C compiled into the same
 // Go program, or, with the lfq_pkgconfig build tag, the installed shared library. The handle is
 // valid until [Queue.Free], which C code must never call lfq_destroy in place of; keep the Queue
 // reachable (runtime.KeepAlive) while C code uses the handle, or the finalizer may free it.
 func (q *Queue) Handle() unsafe.Pointer {
+	q.readers.share(q)
+	q.writers.share(q)
 	// The handle is C memory, which the Go garbage collector never moves or frees; unsafe.Add
 	// turns the integer back into that pointer.
 	return unsafe.Add(nil, uintptr(q.h))

@@ -417,9 +417,8 @@ func TestCancelLosesNothing(t *testing.T) {
 	t.Logf("%d waits cancelled", cancelled)
 }
 
-// TestForeignProducerWakesWaiter sends through the library without the Go-side wake-up, as C code
-// sharing the queue would: the watcher must still wake the blocked receiver.
-// C code sharing a queue through Handle: its sends and receives wake goroutines waiting in Go.
+// C code sharing a queue through Handle: its sends and receives wake goroutines waiting in Go,
+// also those that were already waiting when Handle was first called.
 func TestSharedWithCWakesGoWaiters(t *testing.T) {
 	q := newRing(t, 1)
 	got := make(chan []byte, 1)
@@ -465,6 +464,38 @@ func TestSharedWithCWakesGoWaiters(t *testing.T) {
 		t.Fatalf("C receive = %q, %v", msg, err)
 	}
 	runtime.KeepAlive(q)
+}
+
+// watching reports whether ws has a watcher goroutine.
+func watching(ws *waitSet) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return ws.watching
+}
+
+// A queue that only Go uses gets no watcher (a goroutine in a cgo wait), however long its
+// goroutines wait; its first Handle call starts one for the goroutines already waiting.
+func TestWatcherOnlyOnceShared(t *testing.T) {
+	q := newRing(t, 1)
+	recvd := make(chan error, 1)
+	go func() { _, err := q.Recv(); recvd <- err }()
+	waitForWaiters(t, &q.readers, 1)
+	time.Sleep(watchSlice)
+	if watching(&q.readers) {
+		t.Fatal("a queue no C code can reach has a watcher")
+	}
+	_ = q.Handle()
+	deadline := time.Now().Add(30 * time.Second)
+	for !watching(&q.readers) {
+		if time.Now().After(deadline) {
+			t.Fatal("Handle started no watcher for the waiting receiver")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	q.Close()
+	if err := <-recvd; err != ErrClosed {
+		t.Fatalf("Recv = %v after Close, want ErrClosed", err)
+	}
 }
 
 func TestUseAfterFree(t *testing.T) {
@@ -570,7 +601,7 @@ func TestManyWaitersFewThreads(t *testing.T) {
 		go func() { _, err := q.Recv(); errs <- err }()
 	}
 	waitForWaiters(t, &q.readers, waiters)
-	time.Sleep(2 * watchSlice) // let the watcher make a few rounds in the library
+	time.Sleep(2 * watchSlice) // give any thread creation time to show
 	created := threads.Count() - before
 	q.Close()
 	for i := 0; i < waiters; i++ {

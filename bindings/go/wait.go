@@ -19,9 +19,13 @@ import (
 // then retries):
 //   - a Go call on this queue that made progress (a send wakes readers, a receive wakes writers),
 //     the fast path between goroutines;
-//   - a watcher goroutine, at most one per waitSet and only while someone waits, that sits in
-//     lfq_wait_readable / lfq_wait_writable, so that progress made by C code sharing the queue
-//     wakes Go waiters as well.
+//   - once Handle has given the queue to C code, a watcher goroutine, at most one per waitSet and
+//     only while someone waits, that sits in lfq_wait_readable / lfq_wait_writable, so that
+//     progress made by C code wakes Go waiters as well.
+// Queues that only Go uses have no watcher. A goroutine inside a cgo call keeps its P until the
+// runtime's sysmon takes it back, which can take milliseconds: with watchers, some round trips of
+// a ping-pong between two goroutines at GOMAXPROCS=2 took 10-20 ms; without them, under 2 ms
+// (BENCHMARKS.md, Go section).
 // Waiters only ever take a message inside their own retry, so a waiter that gives up (context
 // done) has taken nothing.
 
@@ -52,6 +56,9 @@ type waitSet struct {
 	// waiters have not yet had a chance to consume.
 	need     bool
 	watching bool
+	// shared is set once C code may use the queue (Queue.Handle); only then do waiters need a
+	// watcher.
+	shared bool
 }
 
 func (ws *waitSet) init(readable bool) {
@@ -69,14 +76,33 @@ func (ws *waitSet) register(q *Queue) <-chan struct{} {
 	ws.n++
 	ws.waiting.Store(int32(ws.n))
 	ws.need = true
+	if ws.shared {
+		ws.startWatcher(q)
+	}
+	ws.mu.Unlock()
+	return ch
+}
+
+// share makes the set watch the library for progress from now on, for waiters present and
+// future: Handle calls it when C code may start sending or receiving on the queue.
+func (ws *waitSet) share(q *Queue) {
+	ws.mu.Lock()
+	ws.shared = true
+	if ws.n > 0 {
+		ws.startWatcher(q)
+	}
+	ws.mu.Unlock()
+}
+
+// startWatcher starts the watcher, or wakes it to wait in the library again. The caller holds mu,
+// and someone waits.
+func (ws *waitSet) startWatcher(q *Queue) {
 	if !ws.watching {
 		ws.watching = true
 		go q.watch(ws)
 	} else {
 		ws.cond.Signal()
 	}
-	ws.mu.Unlock()
-	return ch
 }
 
 func (ws *waitSet) unregister() {
