@@ -95,6 +95,10 @@ func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error
 	if len(msgs) == 0 {
 		return 0, nil
 	}
+	if q.h == 0 {
+		// The zero Queue, whose maximum size of 0 would otherwise make this ErrTooLarge.
+		return 0, statusError(C.LFQ_ERR_INVALID_ARGUMENT)
+	}
 	longest := 0
 	for _, m := range msgs {
 		longest = max(longest, len(m))

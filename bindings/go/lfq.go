@@ -74,7 +74,8 @@ var (
 )
 
 // Queue is a FIFO queue of byte messages, unbounded ([NewQueue]) or bounded ([NewRing]).
-// Any number of goroutines may send and receive at once. A Queue must not be copied.
+// Any number of goroutines may send and receive at once. A Queue must not be copied. The zero
+// Queue is not usable: its methods return errors wrapping [ErrInvalid].
 type Queue struct {
 	// h is the library handle as an integer (see golfq.h). It never changes; calls use it only
 	// between calls.enter and exit, and Free destroys it once no call is inside.

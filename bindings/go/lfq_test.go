@@ -498,6 +498,34 @@ func TestWatcherOnlyOnceShared(t *testing.T) {
 	}
 }
 
+// The zero Queue is not usable; every method says so with ErrInvalid rather than crashing,
+// waiting or blaming the message.
+func TestZeroQueueIsInvalid(t *testing.T) {
+	var q Queue
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, recvErr := q.RecvContext(ctx)
+	_, tryRecvErr := q.TryRecv()
+	_, sendBatchErr := q.SendBatchContext(ctx, [][]byte{[]byte("x")})
+	_, recvBatchErr := q.RecvBatchContext(ctx, make([][]byte, 1))
+	for name, err := range map[string]error{
+		"SendContext":      q.SendContext(ctx, []byte("x")),
+		"TrySend":          q.TrySend([]byte("x")),
+		"RecvContext":      recvErr,
+		"TryRecv":          tryRecvErr,
+		"SendBatchContext": sendBatchErr,
+		"RecvBatchContext": recvBatchErr,
+		"Close":            q.Close(),
+	} {
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s on the zero Queue = %v, want ErrInvalid", name, err)
+		}
+	}
+	if n := q.Len(); n != 0 {
+		t.Errorf("Len of the zero Queue = %d", n)
+	}
+}
+
 func TestUseAfterFree(t *testing.T) {
 	q, err := NewRing(4)
 	if err != nil {
