@@ -628,7 +628,8 @@ impl<T> Queue<T> {
     /// segment rather than once per item; the items not pushed stay in the iterator.
     ///
     /// Returns how many were pushed (all of them, unless the queue is closed part way), or
-    /// [`PushError::Closed`] if none was.
+    /// [`PushError::Closed`] if none was; an empty iterator pushes nothing and returns `Ok(0)`,
+    /// closed or not.
     ///
     /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
     /// reaches a position claimed but not yet written (this batch's or another push's) waits
@@ -639,7 +640,8 @@ impl<T> Queue<T> {
     ///
     /// If the iterator panics, or yields fewer items than its `len` said (then with a message
     /// saying so). The items it yielded before stay pushed, in order; the positions claimed for
-    /// the rest hold nothing, and pops skip them.
+    /// the rest hold nothing, and pops skip them. Until pops have passed them they count in
+    /// [`len`](Self::len), and [`wait_nonempty`](Self::wait_nonempty) may return for them.
     ///
     /// ```
     /// let q = lfq::Queue::new();

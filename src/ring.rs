@@ -236,18 +236,18 @@ impl<T> Ring<T> {
         }
     }
 
-    /// How many positions lie from `head` up to `tail`.
+    /// How many positions lie from `head` up to `tail`, at most the capacity. More can: a
+    /// `force_push` moves the tail onto the next lap before it moves the head past the item it
+    /// evicts. A tail read before the head may lie behind it; that counts 0 within one lap and
+    /// the capacity beyond (either is a snapshot that was never exact).
     fn distance(&self, head: usize, tail: usize) -> usize {
-        let head_offset = head & (self.one_lap - 1);
-        let tail_offset = tail & (self.one_lap - 1);
-        if head_offset < tail_offset {
-            tail_offset - head_offset
-        } else if head_offset > tail_offset {
-            self.cap() - head_offset + tail_offset
-        } else if head == tail {
-            0
-        } else {
-            self.cap()
+        let offsets = self.one_lap - 1;
+        let laps = (tail & !offsets).wrapping_sub(head & !offsets) >> offsets.count_ones();
+        let (head_offset, tail_offset) = (head & offsets, tail & offsets);
+        match laps {
+            0 => tail_offset.saturating_sub(head_offset),
+            1 => (self.cap() - head_offset + tail_offset).min(self.cap()),
+            _ => self.cap(),
         }
     }
 
@@ -360,7 +360,8 @@ impl<T> Ring<T> {
     /// Pushes items from the front of `items`, in order, as many as fit, with one claim for the
     /// batch; the items not pushed stay in the iterator.
     ///
-    /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was.
+    /// Returns how many were pushed, or [`PushError::Full`] / [`PushError::Closed`] if none was;
+    /// an empty iterator pushes nothing and returns `Ok(0)`, full, closed or not.
     ///
     /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
     /// reaches a position claimed but not yet written (this batch's or another push's) reports
@@ -372,7 +373,9 @@ impl<T> Ring<T> {
     ///
     /// If the iterator panics, or yields fewer items than its `len` said (then with a message
     /// saying so). The items it yielded before stay pushed, in order; the positions claimed for
-    /// the rest hold nothing, and pops skip them.
+    /// the rest hold nothing, and pops skip them. Until pops have passed them they take room:
+    /// they count in [`len`](Self::len) and can make the ring full, and
+    /// [`wait_nonempty`](Self::wait_nonempty) may return for them.
     ///
     /// ```
     /// let ring = lfq::Ring::new(2);
@@ -868,11 +871,12 @@ impl<T> Ring<T> {
     pub fn wait_not_full(&self, timeout: Option<Duration>) -> Result<(), PushError<()>> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let attempt = || {
-            // SeqCst: the fullness check `Waiters` relies on.
-            let tail = self.tail.load(Ordering::SeqCst);
+            // The fullness check `Waiters` relies on, at one moment (a head read after a tail
+            // can make a full ring look as if it had room).
+            let (tail, head) = self.indexes();
             if tail & CLOSED != 0 {
                 Some(Err(PushError::Closed(())))
-            } else if !self.is_full_at(tail >> SHIFT, 1) {
+            } else if self.distance(head, tail >> SHIFT) < self.cap() {
                 Some(Ok(()))
             } else {
                 None
@@ -937,12 +941,20 @@ impl<T> Ring<T> {
 
     /// The number of items in the ring: a snapshot under concurrency.
     pub fn len(&self) -> usize {
+        let (tail, head) = self.indexes();
+        self.distance(head, tail >> SHIFT)
+    }
+
+    /// The tail index (with its closed mark) and the head as they were at one moment: the tail
+    /// is read on both sides of the head, and only ever grows.
+    fn indexes(&self) -> (usize, usize) {
         loop {
-            // SeqCst loads: the tail is read twice around the head so the pair is consistent.
+            // SeqCst loads: the order that `Waiters` relies on for the fullness and emptiness
+            // checks made through this (wait.rs).
             let tail = self.tail.load(Ordering::SeqCst);
             let head = self.head.load(Ordering::SeqCst);
             if self.tail.load(Ordering::SeqCst) == tail {
-                return self.distance(head, tail >> SHIFT);
+                return (tail, head);
             }
         }
     }

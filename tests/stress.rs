@@ -7,7 +7,7 @@ mod common;
 
 use common::{join_consumer, join_producers, join_within, Progress, Tracker};
 use lfq::{PopError, PushError, Queue, Ring};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -667,6 +667,44 @@ fn concurrent_force_push_and_pop_lose_and_duplicate_nothing() {
         );
         drop(ring);
         tracker.assert_all_dropped();
+    }
+}
+
+#[test]
+fn a_ring_kept_full_by_force_push_always_reads_full() {
+    // A force_push moves the tail onto the next lap before it moves the head past the item it
+    // evicts; `len` once counted only the positions past the head's offset then (down to 1).
+    let checks = scaled(200_000);
+    for cap in [2usize, 3, 1000] {
+        let ring = Arc::new(Ring::new(cap));
+        for i in 0..cap {
+            ring.push(i).unwrap();
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let pusher = {
+            let (ring, stop) = (Arc::clone(&ring), Arc::clone(&stop));
+            thread::spawn(move || {
+                let mut i = cap;
+                while !stop.load(Ordering::Relaxed) {
+                    assert!(
+                        ring.force_push(i).unwrap().is_some(),
+                        "cap {cap}: room appeared"
+                    );
+                    i += 1;
+                }
+            })
+        };
+        for _ in 0..checks {
+            assert_eq!(ring.len(), cap, "cap {cap}");
+            assert!(ring.is_full(), "cap {cap}");
+            assert_eq!(
+                ring.wait_not_full(Some(Duration::ZERO)),
+                Err(PushError::Timeout(())),
+                "cap {cap}"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        join_within(pusher, HANG, "force_push");
     }
 }
 
