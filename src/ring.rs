@@ -514,7 +514,7 @@ impl<T> Ring<T> {
     /// waiters: `SeqCst`, see wait.rs).
     fn is_full_at(&self, tail: usize, room: usize) -> bool {
         let head = self.head.load(Ordering::SeqCst);
-        self.cap() - self.distance(head, tail).min(self.cap()) < room
+        self.cap() - self.distance(head, tail) < room
     }
 
     /// Pops the oldest item, or reports [`PopError::Empty`] / [`PopError::Closed`] (closed and
