@@ -971,7 +971,7 @@ parse_item_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObj
  * `ours` (or self is no Queue subclass), -1 with an exception set.
  */
 static int
-overriding_method(PtrQueueObject *self, PyObject *name, void *ours, PyObject **method)
+overriding_method(PtrQueueObject *self, PyObject *name, PyCFunction ours, PyObject **method)
 {
     if (Py_IS_TYPE((PyObject *)self, &QueueType) || !PyObject_TypeCheck(self, &QueueType)) {
         return 0;
@@ -980,7 +980,7 @@ overriding_method(PtrQueueObject *self, PyObject *name, void *ours, PyObject **m
     if (*method == NULL) {
         return -1;
     }
-    if (PyCFunction_Check(*method) && (void *)PyCFunction_GET_FUNCTION(*method) == ours) {
+    if (PyCFunction_Check(*method) && PyCFunction_GET_FUNCTION(*method) == ours) {
         Py_CLEAR(*method);
         return 0;
     }
@@ -1003,7 +1003,7 @@ Queue_put_nowait(PtrQueueObject *self, PyObject *const *args, Py_ssize_t nargs, 
     if (parse_item_arg(args, nargs, kwnames, &item) < 0) {
         return NULL;
     }
-    switch (overriding_method(self, put_name, (void *)Queue_put, &put)) {
+    switch (overriding_method(self, put_name, (PyCFunction)(void (*)(void))Queue_put, &put)) {
     case 1: {
         PyObject *call_args[] = {item, Py_False};
         return call_nonblocking(put, call_args, 1);
@@ -1079,7 +1079,7 @@ static PyObject *
 Queue_get_nowait(PtrQueueObject *self, PyObject *Py_UNUSED(ignored))
 {
     PyObject *get;
-    switch (overriding_method(self, get_name, (void *)Queue_get, &get)) {
+    switch (overriding_method(self, get_name, (PyCFunction)(void (*)(void))Queue_get, &get)) {
     case 1: {
         PyObject *call_args[] = {Py_False};
         return call_nonblocking(get, call_args, 0);
