@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from unittest import mock
 
 import pytest
 
@@ -425,6 +426,30 @@ def test_nowait_forms_go_through_an_overriding_put_and_get(impl) -> None:
     with pytest.raises(queue.Empty):
         q.get_nowait()
     assert calls == [("put", "a", False), ("put", "b", False), ("get", "a", False)]
+
+
+@pytest.mark.parametrize("impl", [queue.Queue, lfq.Queue])
+def test_instances_take_attributes_and_mocks(impl) -> None:
+    q = impl()
+    q.name = "jobs"
+    assert q.name == "jobs"
+    assert q.__dict__["name"] == "jobs"
+    # A patched method also serves the nowait form, which calls it.
+    with mock.patch.object(q, "get", return_value=42) as get:
+        assert q.get_nowait() == 42
+    get.assert_called_once_with(block=False)
+    with mock.patch.object(q, "put") as put:
+        q.put_nowait("a")
+    put.assert_called_once_with("a", block=False)
+    assert q.empty()
+    q.put_nowait("b")
+    assert q.get_nowait() == "b"
+
+
+@pytest.mark.parametrize("impl", [queue.SimpleQueue, lfq.SimpleQueue])
+def test_simplequeue_instances_take_no_attributes(impl) -> None:
+    with pytest.raises(AttributeError):
+        impl().name = "jobs"
 
 
 @pytest.mark.parametrize("hook", ["_init", "_qsize", "_put", "_get"])

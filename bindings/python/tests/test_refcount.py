@@ -90,6 +90,15 @@ def test_leftover_del_runs_on_queue_dealloc() -> None:
     assert freed == [1, 1]
 
 
+def test_a_cycle_through_an_instance_attribute_is_collected() -> None:
+    q = lfq.Queue()
+    q.me = q
+    alive = weakref.ref(q)
+    del q
+    gc.collect()
+    assert alive() is None
+
+
 def test_items_are_freed_by_the_thread_that_frees_their_queue() -> None:
     # Thread A frees a queue whose item's __del__ waits (GIL released) for thread B to free
     # another queue; that queue's item must be freed in B, at once, not left for A to free.

@@ -572,6 +572,7 @@ typedef struct {
     pthread_mutex_t join_mu;
     pthread_cond_t join_cv;
     int sync_ready;
+    PyObject *dict; /* instance attributes: lfq.Queue's only, as queue.Queue instances have them */
 } PtrQueueObject;
 
 static PyTypeObject QueueType;
@@ -734,6 +735,7 @@ traverse_item(void *item, void *context)
 static int
 ptrqueue_traverse(PtrQueueObject *self, visitproc visit, void *arg)
 {
+    Py_VISIT(self->dict);
     traverse_ctx t = {visit, arg, 0};
     if (self->head.q != NULL) {
         lfq_visit(self->head.q, traverse_item, &t);
@@ -745,6 +747,7 @@ ptrqueue_traverse(PtrQueueObject *self, visitproc visit, void *arg)
 static int
 ptrqueue_clear(PtrQueueObject *self)
 {
+    Py_CLEAR(self->dict);
     if (self->head.q != NULL) {
         drop_leftovers(self->head.q);
     }
@@ -765,6 +768,7 @@ ptrqueue_dealloc(PtrQueueObject *self)
         lfq_destroy(self->head.q);
         self->head.q = NULL;
     }
+    Py_CLEAR(self->dict);
     if (self->sync_ready) {
         pthread_mutex_destroy(&self->join_mu);
         pthread_cond_destroy(&self->join_cv);
@@ -966,14 +970,14 @@ parse_item_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObj
 
 /*
  * queue.Queue's put_nowait and get_nowait call self.put(item, block=False) and
- * self.get(block=False), so a subclass that overrides put or get sees every item there. Finds
- * such an override: 1 with *method set (a new reference), 0 if `name` is still Queue's own
- * `ours` (or self is no Queue subclass), -1 with an exception set.
+ * self.get(block=False), so a subclass or an instance attribute (say, a mock) that overrides put
+ * or get sees every item there. Finds such an override: 1 with *method set (a new reference), 0
+ * if `name` is still Queue's own `ours` (or self is a SimpleQueue), -1 with an exception set.
  */
 static int
-overriding_method(PtrQueueObject *self, PyObject *name, PyCFunction ours, PyObject **method)
+find_override(PtrQueueObject *self, PyObject *name, PyCFunction ours, PyObject **method)
 {
-    if (Py_IS_TYPE((PyObject *)self, &QueueType) || !PyObject_TypeCheck(self, &QueueType)) {
+    if (!PyObject_TypeCheck(self, &QueueType)) {
         return 0;
     }
     *method = PyObject_GetAttr((PyObject *)self, name);
@@ -985,6 +989,17 @@ overriding_method(PtrQueueObject *self, PyObject *name, PyCFunction ours, PyObje
         return 0;
     }
     return 1;
+}
+
+/* find_override, deciding at once for the plain types, which override nothing. */
+HOT_INLINE int
+overriding_method(PtrQueueObject *self, PyObject *name, PyCFunction ours, PyObject **method)
+{
+    if (Py_IS_TYPE((PyObject *)self, &QueueType) ? self->dict == NULL
+                                                  : Py_IS_TYPE((PyObject *)self, &SimpleQueueType)) {
+        return 0;
+    }
+    return find_override(self, name, ours, method);
 }
 
 /* Calls a subclass's put(item, block=False) or get(block=False): `args` ends with Py_False. */
@@ -1486,6 +1501,7 @@ static PyGetSetDef Queue_getset[] = {
      PyDoc_STR("Number of items put and not yet matched by task_done()."), NULL},
     {"is_shutdown", (getter)Queue_get_is_shutdown, NULL,
      PyDoc_STR("True once shutdown() has been called."), NULL},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -1505,6 +1521,7 @@ static PyTypeObject QueueType = {
     .tp_traverse = (traverseproc)ptrqueue_traverse,
     .tp_clear = (inquiry)ptrqueue_clear,
     .tp_weaklistoffset = offsetof(PtrQueueObject, head.weakreflist),
+    .tp_dictoffset = offsetof(PtrQueueObject, dict),
     .tp_methods = Queue_methods,
     .tp_getset = Queue_getset,
     .tp_init = (initproc)Queue_init,
