@@ -480,7 +480,7 @@ func TestWatcherOnlyOnceShared(t *testing.T) {
 	recvd := make(chan error, 1)
 	go func() { _, err := q.Recv(); recvd <- err }()
 	waitForWaiters(t, &q.readers, 1)
-	time.Sleep(watchSlice)
+	time.Sleep(watchSliceMax)
 	if watching(&q.readers) {
 		t.Fatal("a queue no C code can reach has a watcher")
 	}
@@ -629,7 +629,7 @@ func TestManyWaitersFewThreads(t *testing.T) {
 		go func() { _, err := q.Recv(); errs <- err }()
 	}
 	waitForWaiters(t, &q.readers, waiters)
-	time.Sleep(2 * watchSlice) // give any thread creation time to show
+	time.Sleep(2 * watchSliceMax) // give any thread creation time to show
 	created := threads.Count() - before
 	q.Close()
 	for i := 0; i < waiters; i++ {

@@ -33,9 +33,12 @@ const (
 	// spinTries is how many times a caller yields and retries before parking: a peer that is
 	// running will usually make progress within a few scheduler rounds, and parking costs more.
 	spinTries = 4
-	// watchSlice bounds each library wait of a watcher, so that it notices within this time that
-	// nobody waits any more and exits.
-	watchSlice = 50 * time.Millisecond
+	// A watcher waits in the library in slices: it keeps its P while inside cgo, so goroutines
+	// queued on that P wait for the slice to end (or for sysmon, which can take 10 ms) before
+	// they run. Slices start short after every wake-up and double while nothing happens, up to
+	// watchSliceMax, which also bounds how late a watcher notices that nobody waits any more.
+	watchSliceMin = time.Millisecond
+	watchSliceMax = 50 * time.Millisecond
 )
 
 // waitSet holds the goroutines waiting for one condition: readable (a message to take) or
@@ -160,6 +163,7 @@ func (q *Queue) wait(ctx context.Context, ws *waitSet, try func() error, wouldBl
 
 // watch is the watcher goroutine of ws. It exits when nobody waits.
 func (q *Queue) watch(ws *waitSet) {
+	slice := watchSliceMin
 	for {
 		ws.mu.Lock()
 		for ws.n > 0 && !ws.need {
@@ -173,15 +177,23 @@ func (q *Queue) watch(ws *waitSet) {
 		ws.need = false
 		ws.mu.Unlock()
 
-		st := q.waitReady(ws.readable, watchSlice)
+		st := q.waitReady(ws.readable, slice)
+		if slice < watchSliceMax {
+			// Let the goroutines that were queued on this P while it sat in C run first. Not
+			// after the longest slices, when nothing happens: there it cost about 1.4 ms of CPU
+			// time per call (BENCHMARKS.md, run P).
+			runtime.Gosched()
+		}
 		if st == C.LFQ_TIMEOUT || st == C.LFQ_EMPTY || st == C.LFQ_FULL {
 			// Nothing changed, so the waiters are still waiting and need no retry.
+			slice = min(2*slice, watchSliceMax)
 			ws.mu.Lock()
 			ws.need = true
 			ws.mu.Unlock()
 			continue
 		}
 		// Ready, closed, freed or an error: each waiter's retry reports which.
+		slice = watchSliceMin
 		ws.broadcast()
 	}
 }
