@@ -24,8 +24,8 @@ import (
 //     progress made by C code wakes Go waiters as well.
 // Queues that only Go uses have no watcher. A goroutine inside a cgo call keeps its P until the
 // runtime's sysmon takes it back, which can take milliseconds: with watchers, some round trips of
-// a ping-pong between two goroutines at GOMAXPROCS=2 took 10-20 ms; without them, under 2 ms
-// (BENCHMARKS.md, Go section).
+// a ping-pong between two goroutines at GOMAXPROCS=2 took 10-20 ms; without them, at most 2.3 ms
+// (BENCHMARKS.md, run P).
 // Waiters only ever take a message inside their own retry, so a waiter that gives up (context
 // done) has taken nothing.
 
