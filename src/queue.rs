@@ -14,7 +14,11 @@
 //! `LAP = SEGMENT_LEN + 1`: offsets `0..SEGMENT_LEN` are slots, and the extra offset
 //! `SEGMENT_LEN` means "this segment is full and the next one is being linked". The producer whose
 //! claim takes the last slot of a segment links the next segment (allocated before its CAS, so
-//! nothing slow happens while others wait) and moves the tail past that marker. Because the CAS
+//! nothing slow happens while others wait) and moves the tail past that marker. A batch claims
+//! all its positions at once, however many segments they span: its CAS moves the tail onto the
+//! marker of the last segment it fills, and the step past that marker, after the links, takes
+//! the batch's positions in the new tail segment, so no other producer's item can land inside
+//! the batch (`Queue::claim`). Because the CAS
 //! on the index succeeds only if the index has not moved since the tail segment pointer was read,
 //! a producer never dereferences a segment it has not claimed a slot in — so producers need no
 //! epoch pin at all. The lowest bit of the tail index is the closed mark: `close` sets it with one
@@ -110,6 +114,21 @@ struct Slot<T> {
 }
 
 impl<T> Slot<T> {
+    /// Stores the item `make` returns in this slot and marks it ready. Taking a constructor lets
+    /// batch pushes build large items in place.
+    ///
+    /// # Safety
+    /// The caller claimed the slot's position and has not written it; its segment is alive.
+    #[inline(always)]
+    unsafe fn write(&self, make: impl FnOnce() -> T) {
+        self.value.with_mut(|value| {
+            // SAFETY: per the contract, nobody else touches this slot until its state is set.
+            unsafe { value.write(MaybeUninit::new(make())) }
+        });
+        // Release: pairs with the consumer's Acquire load of `state`, publishing the value.
+        self.state.store(READY, Ordering::Release);
+    }
+
     /// Moves the item out of this ready slot and marks it taken.
     ///
     /// # Safety
@@ -314,6 +333,148 @@ mod give_back {
 fn tail_position(index: usize) -> usize {
     let count = index >> SHIFT;
     (count / LAP) * SEGMENT_LEN + (count % LAP).min(SEGMENT_LEN)
+}
+
+/// Positions one push claimed: `count` slots from slot `offset` of `segment` on, running on
+/// into the segments linked after it (see `Queue::claim`).
+struct Claim<T> {
+    segment: *const Segment<T>,
+    offset: usize,
+    count: usize,
+}
+
+impl<T> Claim<T> {
+    /// The segment after the current one, read before the current one's last slot is written:
+    /// from then on consumers may empty it and give it back.
+    ///
+    /// # Safety
+    /// The claim goes on past the current segment, so this thread linked the next one.
+    unsafe fn next_segment(&self) -> *const Segment<T> {
+        // SAFETY: the current segment holds unwritten claimed slots, so it is alive. Relaxed:
+        // this thread stored the link, in `Queue::link` or `Spares`.
+        unsafe { (*self.segment).next.load(Ordering::Relaxed) }
+    }
+
+    /// Writes the claimed slots in order, with the items `make` returns. The claim moves on a
+    /// segment at a time, once that segment's slots are written: if `make` panics, the claim
+    /// starts in the segment of the slot whose item failed, whose earlier slots may be written.
+    ///
+    /// # Safety
+    /// The claim is this thread's and none of its slots is written.
+    #[inline(always)]
+    unsafe fn fill(&mut self, mut make: impl FnMut() -> T) {
+        while self.count > 0 {
+            let run = self.count.min(SEGMENT_LEN - self.offset);
+            // SAFETY: the claim goes on past this segment when this run does not end it.
+            let next = (run < self.count).then(|| unsafe { self.next_segment() });
+            // SAFETY: the segment holds unwritten slots of ours, so it is alive.
+            let slots = unsafe { &(&(*self.segment).slots)[self.offset..self.offset + run] };
+            for slot in slots {
+                // SAFETY: per the contract, the slot is claimed by us and unwritten.
+                unsafe { slot.write(&mut make) };
+            }
+            self.count -= run;
+            if let Some(next) = next {
+                (self.segment, self.offset) = (next, 0);
+            }
+        }
+    }
+
+    /// Marks the claimed slots still unwritten abandoned: a batch push's item constructor
+    /// panicked before building their items. Consumers skip them instead of waiting for items
+    /// that will never come, and the queue's drop does not read them.
+    ///
+    /// # Safety
+    /// The claim is this thread's, and `fill` stopped in its first segment: the slots there up
+    /// to the failed one may be written, none after it.
+    #[cold]
+    unsafe fn abandon_rest(&mut self) {
+        while self.count > 0 {
+            let run = self.count.min(SEGMENT_LEN - self.offset);
+            // SAFETY: as in `fill`.
+            let next = (run < self.count).then(|| unsafe { self.next_segment() });
+            for offset in self.offset..self.offset + run {
+                // SAFETY: the segment holds the unwritten slot at which `fill` stopped, or is
+                // past it, so it is alive until we mark the last of them.
+                let state = &unsafe { &(*self.segment).slots[offset] }.state;
+                // Relaxed: only we write the state of a slot we claimed and did not write.
+                if state.load(Ordering::Relaxed) == EMPTY {
+                    // Release: as the store of `READY` in `Slot::write`, which this stands in
+                    // for.
+                    state.store(ABANDONED, Ordering::Release);
+                }
+            }
+            self.count -= run;
+            if let Some(next) = next {
+                (self.segment, self.offset) = (next, 0);
+            }
+        }
+    }
+}
+
+/// Segments allocated for a claim before it is made, chained through their `next` links. Those
+/// the claim does not link go back to the pool.
+struct Spares<'a, T> {
+    pool: &'a Pool<T>,
+    first: *mut Segment<T>,
+    len: usize,
+}
+
+impl<'a, T> Spares<'a, T> {
+    fn new(pool: &'a Pool<T>) -> Self {
+        Spares {
+            pool,
+            first: ptr::null_mut(),
+            len: 0,
+        }
+    }
+
+    /// Adds segments until the chain holds `wanted`; returns how many it holds, fewer when the
+    /// allocator has no more.
+    fn reserve(&mut self, wanted: usize) -> usize {
+        while self.len < wanted {
+            let segment = self.pool.get();
+            if segment.is_null() {
+                break;
+            }
+            // SAFETY: `get` made the segment ours alone. Relaxed: it stays private until a
+            // Release store links it into the queue.
+            unsafe { (*segment).next.store(self.first, Ordering::Relaxed) };
+            self.first = segment;
+            self.len += 1;
+        }
+        self.len
+    }
+
+    /// Detaches the first `count` (1 ≤ count ≤ len) segments, as a chain whose last link is null.
+    fn take(&mut self, count: usize) -> *mut Segment<T> {
+        debug_assert!((1..=self.len).contains(&count));
+        let chain = self.first;
+        let mut last = chain;
+        // SAFETY: the chain is ours and holds at least `count` segments. Relaxed: links we
+        // stored, read and written by this thread alone.
+        unsafe {
+            for _ in 1..count {
+                last = (*last).next.load(Ordering::Relaxed);
+            }
+            self.first = (*last).next.load(Ordering::Relaxed);
+            (*last).next.store(ptr::null_mut(), Ordering::Relaxed);
+        }
+        self.len -= count;
+        chain
+    }
+}
+
+impl<T> Drop for Spares<'_, T> {
+    fn drop(&mut self) {
+        while !self.first.is_null() {
+            let segment = self.first;
+            // SAFETY: the chain is ours. Relaxed: as in `take`.
+            self.first = unsafe { (*segment).next.load(Ordering::Relaxed) };
+            // SAFETY: never linked into the queue, so nobody else can reach it.
+            unsafe { self.pool.put(segment) };
+        }
+    }
 }
 
 /// How many retired segments a queue keeps for reuse.
@@ -578,10 +739,10 @@ impl<T> Queue<T> {
             return Ok(());
         };
         match self.claim(1) {
-            Ok((segment, offset, _)) => {
-                // SAFETY: `claim` gave this thread the unwritten slot `offset` in `segment`; the
-                // segment stays allocated until that slot has been written and read.
-                unsafe { Self::write(segment, offset, || item) };
+            Ok(claim) => {
+                // SAFETY: `claim` gave this thread one unwritten slot; its segment stays
+                // allocated until that slot has been written and read.
+                unsafe { (*claim.segment).slots[claim.offset].write(|| item) };
                 self.readers.notify(1);
                 Ok(())
             }
@@ -616,7 +777,7 @@ impl<T> Queue<T> {
             {
                 // SAFETY: the CAS succeeded on the index read before the segment pointer, so
                 // `segment` is the tail segment and slot `offset` in it is ours, unwritten.
-                unsafe { Self::write(segment, offset, || item) };
+                unsafe { (*segment).slots[offset].write(|| item) };
                 self.readers.notify(1);
                 return Ok(());
             }
@@ -624,12 +785,16 @@ impl<T> Queue<T> {
         Err(item)
     }
 
-    /// Pushes items from the front of `items`, in order, paying the shared costs once per
-    /// segment rather than once per item; the items not pushed stay in the iterator.
+    /// Pushes items from the front of `items`, in order, with one claim for the whole batch:
+    /// they land next to each other in the queue, whatever other producers push meanwhile. The
+    /// items not pushed stay in the iterator.
     ///
-    /// Returns how many were pushed (all of them, unless the queue is closed part way), or
-    /// [`PushError::Closed`] if none was; an empty iterator pushes nothing and returns `Ok(0)`,
-    /// closed or not.
+    /// Returns how many were pushed (all of them, unless a close comes while the batch links
+    /// the segments it spans), or [`PushError::Closed`] if none was; an empty iterator pushes
+    /// nothing and returns `Ok(0)`, closed or not.
+    ///
+    /// The segments for the whole batch (one per 127 items) are allocated before its first item
+    /// is made, as `Vec::extend` reserves room for an iterator's length.
     ///
     /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
     /// reaches a position claimed but not yet written (this batch's or another push's) waits
@@ -669,9 +834,10 @@ impl<T> Queue<T> {
     }
 
     /// Pushes `count` items; `make(i)` builds the `i`th, and is called for `0, 1, …` in order,
-    /// once for each item pushed. An unbounded queue always has room: only a close, or a segment
-    /// the allocator cannot supply, stops the batch, at its next claim of a segment. Returns how
-    /// many were pushed and, if that is fewer than `count`, why.
+    /// once for each item pushed. An unbounded queue always has room: the batch takes one claim,
+    /// which stops short only if the queue is closed meanwhile or the allocator cannot supply
+    /// its segments; then the rest of the batch tries again. Returns how many were pushed and,
+    /// if that is fewer than `count`, why.
     pub(crate) fn push_from(
         &self,
         count: usize,
@@ -679,141 +845,173 @@ impl<T> Queue<T> {
     ) -> (usize, Option<Refused>) {
         let mut pushed = 0;
         while pushed < count {
-            match self.claim(count - pushed) {
-                Ok((segment, first, claimed)) => {
-                    let filled = panic::catch_unwind(AssertUnwindSafe(|| {
-                        for (index, offset) in (pushed..).zip(first..first + claimed) {
-                            // SAFETY: as in `push`; the claim covers slots `first..first +
-                            // claimed`.
-                            unsafe { Self::write(segment, offset, || make(index)) };
-                        }
-                    }));
-                    if let Err(panic) = filled {
-                        // SAFETY: the claim is ours, and the constructor failed inside it.
-                        unsafe { Self::abandon_unwritten(segment, first..first + claimed) };
-                        self.readers.notify(claimed);
-                        panic::resume_unwind(panic);
-                    }
-                    self.readers.notify(claimed);
-                    pushed += claimed;
-                }
+            let mut claim = match self.claim(count - pushed) {
+                Ok(claim) => claim,
                 Err(why) => return (pushed, Some(why)),
+            };
+            let claimed = claim.count;
+            let mut index = pushed;
+            let filled = panic::catch_unwind(AssertUnwindSafe(|| {
+                let make = || {
+                    index += 1;
+                    make(index - 1)
+                };
+                // SAFETY: the claim is ours and unwritten.
+                unsafe { claim.fill(make) }
+            }));
+            if let Err(panic) = filled {
+                // SAFETY: the claim is ours; `fill` stopped at the slot whose item failed.
+                unsafe { claim.abandon_rest() };
+                self.readers.notify(claimed);
+                panic::resume_unwind(panic);
             }
+            self.readers.notify(claimed);
+            pushed += claimed;
         }
         (pushed, None)
     }
 
-    /// Claims between 1 and `want` consecutive slots in the tail segment, linking the next
-    /// segment when the claim fills this one. Returns the segment, the offset of the first
-    /// claimed slot in it and the count, or why nothing was claimed.
+    /// Claims between 1 and `want` consecutive positions at the tail with one CAS.
+    ///
+    /// A claim that reaches the end of the tail segment also takes the positions past it: its
+    /// CAS moves the index onto the "linking" marker of the last segment the claim fills (or of
+    /// the tail segment, when it fills only that one), where every other producer waits. The
+    /// claimer then links the segments it allocated before the CAS (one per further
+    /// `SEGMENT_LEN` positions, the last becoming the tail segment) and moves the index past the
+    /// marker, taking the rest of its positions in that same step. A batch therefore lands in
+    /// one run of positions whatever other producers do. It gets fewer than `want` only when the
+    /// allocator cannot supply all of those segments (it takes what the ones it got hold), or
+    /// when a close comes while it links (the tail segment's positions are then not taken).
     #[inline(never)]
-    fn claim(&self, want: usize) -> Result<(*const Segment<T>, usize, usize), Refused> {
+    fn claim(&self, want: usize) -> Result<Claim<T>, Refused> {
         let backoff = Backoff::new();
-        let mut spare: *mut Segment<T> = ptr::null_mut();
-        // Acquire: pairs with the Release increments below, so the segment pointer read after
-        // this load is at least as new as the index.
+        let mut spares = Spares::new(&self.pool);
+        // Acquire: pairs with the Release index updates in `claim` and `link`, so the segment
+        // pointer read after this load is at least as new as the index.
         let mut index = self.tail.index.load(Ordering::Acquire);
-        let claimed = loop {
+        loop {
             if index & CLOSED != 0 {
-                break Err(Refused::Closed);
+                return Err(Refused::Closed);
             }
             let count = index >> SHIFT;
             let offset = count % LAP;
             if offset == SEGMENT_LEN {
-                // Another producer is linking the next segment; it takes a few instructions.
+                // Another producer is linking segments; it takes a few instructions a segment.
                 backoff.snooze();
                 index = self.tail.index.load(Ordering::Acquire);
                 continue;
             }
-            let take = want.min(SEGMENT_LEN - offset);
-            let fills = offset + take == SEGMENT_LEN;
-            if fills && spare.is_null() {
-                // Before the claim: a claim that fills the segment must link the next one, and
-                // cannot be taken back once made.
-                spare = self.pool.get();
-                if spare.is_null() {
-                    break Err(Refused::NoMemory);
+            let here = want.min(SEGMENT_LEN - offset);
+            // Positions claimed past this segment, and the segments linked for them.
+            let (beyond, linked) = if offset + here < SEGMENT_LEN {
+                (0, 0)
+            } else {
+                // Allocated before the claim, which cannot be taken back once made, so that
+                // nothing slow happens while other producers wait at the marker.
+                let got = spares.reserve((want - here) / SEGMENT_LEN + 1);
+                if got == 0 {
+                    return Err(Refused::NoMemory);
                 }
-            }
-            // Acquire: pairs with the Release store in the linking branch below, so the
-            // segment's `start` is visible. Only dereferenced after the CAS below succeeds.
+                // The last segment linked becomes the tail segment: it cannot be filled too.
+                let beyond = (want - here).min(got * SEGMENT_LEN - 1);
+                (beyond, beyond / SEGMENT_LEN + 1)
+            };
+            let claimed_index = match linked {
+                0 => index + (here << SHIFT),
+                // The marker of the last segment the claim fills.
+                _ => index + ((here + (linked - 1) * LAP) << SHIFT),
+            };
+            // Acquire: pairs with the Release store in `link`, so the segment's `start` is
+            // visible. Only dereferenced after the CAS below succeeds.
             let segment = self.tail.segment.load(Ordering::Acquire);
             // SeqCst: the index update that `Waiters::notify` and the pop side's emptiness check
             // are ordered against (see wait.rs); on failure, Acquire as for the first load.
             match self.tail.index.compare_exchange_weak(
                 index,
-                index + (take << SHIFT),
+                claimed_index,
                 Ordering::SeqCst,
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    let lap = count / LAP;
-                    if fills {
-                        let next = std::mem::replace(&mut spare, ptr::null_mut());
-                        // SAFETY: `next` is ours until published below; `segment` holds our
-                        // unwritten claim, so it is alive.
-                        unsafe {
-                            (*next).start = (lap + 1) * SEGMENT_LEN;
-                            // Release: publishes `start` to producers that read the new index.
-                            self.tail.segment.store(next, Ordering::Release);
-                            // Release: pairs with the Acquire index loads above. An add, not a
-                            // store, so a concurrent close's mark bit survives.
-                            self.tail.index.fetch_add(1 << SHIFT, Ordering::Release);
-                            // Release: consumers reach `next` through this link only after the
-                            // Acquire load of our last slot's state, which we set later.
-                            (*segment).next.store(next, Ordering::Release);
-                        }
+                    let mut claim = Claim {
+                        segment,
+                        offset,
+                        count: here,
+                    };
+                    if linked > 0 {
+                        // SAFETY: the CAS made the rest of `segment` ours (so it stays alive) and
+                        // put the index on the marker; the chain is ours until linked.
+                        claim.count += unsafe {
+                            self.link(segment, spares.take(linked), claimed_index, beyond)
+                        };
                     }
-                    break Ok((segment as *const _, offset, take));
+                    return Ok(claim);
                 }
                 Err(current) => {
                     index = current;
                     backoff.spin();
                 }
             }
-        };
-        if !spare.is_null() {
-            // SAFETY: never published.
-            unsafe { self.pool.put(spare) };
         }
-        claimed
     }
 
-    /// Writes the item `make` returns into the claimed slot `offset` of `segment` and marks it
-    /// ready. Taking a constructor lets batch pushes build large items in place.
+    /// Links `chain` after `segment`, makes the chain's last segment the tail segment, and moves
+    /// the index from `marker` past it, claiming that segment's first `beyond % SEGMENT_LEN`
+    /// positions. Returns how many positions past `segment` the claim holds: `beyond`, or fewer
+    /// if a close came first.
     ///
     /// # Safety
-    /// The caller holds the claim on that slot.
-    #[inline(always)]
-    unsafe fn write(segment: *const Segment<T>, offset: usize, make: impl FnOnce() -> T) {
-        // SAFETY: per the contract, the segment is alive and this slot is ours alone.
-        let slot = unsafe { &(*segment).slots[offset] };
-        slot.value.with_mut(|value| {
-            // SAFETY: exclusive access to this slot until its state is set.
-            unsafe { value.write(MaybeUninit::new(make())) }
-        });
-        // Release: pairs with the consumer's Acquire load of `state`, publishing the value.
-        slot.state.store(READY, Ordering::Release);
-    }
-
-    /// Marks the slots at `offsets` of `segment` that are still unwritten abandoned: a batch
-    /// push's item constructor panicked before building their items. Consumers skip them instead
-    /// of waiting for items that will never come, and the queue's drop does not read them.
-    ///
-    /// # Safety
-    /// The caller claimed those slots, and some of them are unwritten (which keeps the segment
-    /// alive).
-    #[cold]
-    unsafe fn abandon_unwritten(segment: *const Segment<T>, offsets: std::ops::Range<usize>) {
-        for offset in offsets {
-            // SAFETY: per the contract.
-            let slot = unsafe { &(*segment).slots[offset] };
-            // Relaxed: only we write the state of a slot we claimed.
-            if slot.state.load(Ordering::Relaxed) == EMPTY {
-                // Release: as the store of `READY` in `write`, which this stands in for.
-                slot.state.store(ABANDONED, Ordering::Release);
+    /// This thread's claim filled `segment` and the chain's other segments and put the index on
+    /// `marker`, the last one's "linking" offset; `chain` holds the segments that follow, `start`
+    /// not set yet, linked through `next`, and is ours.
+    unsafe fn link(
+        &self,
+        segment: *const Segment<T>,
+        chain: *mut Segment<T>,
+        marker: usize,
+        beyond: usize,
+    ) -> usize {
+        let mut last = chain;
+        // SAFETY: per the contract, the chain is ours and `segment` alive.
+        unsafe {
+            let mut start = (*segment).start + SEGMENT_LEN;
+            loop {
+                (*last).start = start;
+                // Relaxed: a link of our own chain, stored by this thread in `Spares`.
+                let next = (*last).next.load(Ordering::Relaxed);
+                if next.is_null() {
+                    break;
+                }
+                start += SEGMENT_LEN;
+                last = next;
             }
         }
+        // Release: publishes the `start`s to producers that read the index stored below.
+        self.tail.segment.store(last, Ordering::Release);
+        let in_last = beyond % SEGMENT_LEN;
+        // Only a close can change the index while it is on a marker: everyone else waits there.
+        // SeqCst: this update claims positions, like the CAS in `claim` (wait.rs); it also
+        // releases the tail segment store to the producers' Acquire index loads. Relaxed on
+        // failure: a close came, and the positions past the marker stay unclaimed.
+        let claimed = match self.tail.index.compare_exchange(
+            marker,
+            marker + ((1 + in_last) << SHIFT),
+            Ordering::SeqCst,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => beyond,
+            Err(_) => {
+                // Release: as the CAS. An add, which keeps the close's mark bit.
+                self.tail.index.fetch_add(1 << SHIFT, Ordering::Release);
+                beyond - in_last
+            }
+        };
+        // Release: consumers reach the chain through this link only after the Acquire load of
+        // our last slot's state in `segment`, which we set later; the chain's own links and
+        // starts, written before, come with it.
+        // SAFETY: per the contract, `segment` holds our unwritten claim, so it is alive.
+        unsafe { (*segment).next.store(chain, Ordering::Release) };
+        claimed
     }
 
     /// Pops the item at the front of the queue.

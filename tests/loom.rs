@@ -490,6 +490,58 @@ fn queue_push_many_races_pop_many() {
     });
 }
 
+/// A batch that fills a segment claims the positions past it too (`SEGMENT_LEN` is 2 under
+/// loom), linking one segment or, after the single push, two: either way the push lands before
+/// or after the whole batch.
+#[test]
+fn queue_push_many_across_segments_stays_together() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let single = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.push(9).unwrap())
+        };
+        assert_eq!(q.push_many(&mut [1u32, 2, 3].into_iter()), Ok(3));
+        single.join().unwrap();
+        let all = drain_queue(&q);
+        assert!(all == [9, 1, 2, 3] || all == [1, 2, 3, 9], "{all:?}");
+    });
+}
+
+/// A close while a batch links the segment past its first: the batch keeps what it claimed
+/// before the close, and a blocked consumer gets exactly those items, in order, then `Closed`.
+#[test]
+fn queue_close_races_push_many_across_segments() {
+    big_model(|| {
+        let q = Arc::new(Queue::new());
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.push_many(&mut [1u32, 2, 3].into_iter()))
+        };
+        let closer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.close())
+        };
+        let mut popped = Vec::new();
+        let end = loop {
+            match q.pop_blocking() {
+                Ok(item) => popped.push(item),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(end, PopError::Closed);
+        let pushed = match producer.join().unwrap() {
+            Ok(n) => n,
+            Err(e) => {
+                assert_eq!(e, PushError::Closed(()));
+                0
+            }
+        };
+        assert!(closer.join().unwrap());
+        assert_eq!(popped, [1, 2, 3][..pushed]);
+    });
+}
+
 #[test]
 fn ring2_push_many_races_pop_many_wrapped() {
     loom::model(|| {

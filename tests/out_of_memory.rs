@@ -198,29 +198,28 @@ fn batches_stop_where_the_queue_could_not_grow() {
     let items: Vec<*mut c_void> = (0..1000).map(item).collect();
     let q = new_queue(None);
     // One more segment, then none: a bulk push of 1000 fills the first segment, links the
-    // second, fills that too and cannot link a third. It reports the two segments' worth.
+    // second and takes all of it but its last slot, which only a claim that links a third could
+    // take. It reports what it pushed.
     let refusal = Refusal::after(1);
     let mut first = usize::MAX;
     // SAFETY: `q` is live; `items` holds 1000 pointers; `first` is writable.
     let bulk = unsafe { lfq_push_bulk(q, items.as_ptr(), items.len(), &mut first, 0) };
-    // A burst that fits in the linked segment goes in; one that would fill it needs a segment
-    // to link, so it pushes nothing.
-    let (mut fitting, mut filling) = (usize::MAX, usize::MAX);
+    // Nothing else fits now, one item or many.
+    let mut filling = usize::MAX;
     // SAFETY: as above.
-    let fits = unsafe { lfq_push_burst(q, items[first..].as_ptr(), 10, &mut fitting, 0) };
-    // SAFETY: as above.
-    let fills = unsafe { lfq_push_burst(q, items[first + 10..].as_ptr(), 500, &mut filling, 0) };
+    let fills = unsafe { lfq_push_burst(q, items[first..].as_ptr(), 10, &mut filling, 0) };
+    // SAFETY: `q` is live.
+    let single = unsafe { lfq_push(q, items[first], 0) };
     drop(refusal);
     assert_eq!(bulk, NO_MEMORY);
-    assert!(first > 0 && first < items.len(), "bulk pushed {first}");
-    assert_eq!((fits, fitting), (OK, 10));
-    assert_eq!((fills, filling), (NO_MEMORY, 0));
+    assert!(first > 127 && first < items.len(), "bulk pushed {first}");
+    assert_eq!((fills, filling, single), (NO_MEMORY, 0, NO_MEMORY));
     // With memory back, the whole burst goes in.
     let mut pushed = 0;
     // SAFETY: as above.
-    let status = unsafe { lfq_push_burst(q, items[first + 10..].as_ptr(), 500, &mut pushed, 0) };
+    let status = unsafe { lfq_push_burst(q, items[first..].as_ptr(), 500, &mut pushed, 0) };
     assert_eq!((status, pushed), (OK, 500));
-    drain_pointers(q, first + 510);
+    drain_pointers(q, first + 500);
     // SAFETY: `q` is live and used no more.
     unsafe { lfq_destroy(q) };
 }

@@ -709,6 +709,90 @@ fn a_ring_kept_full_by_force_push_always_reads_full() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Batches stay together: the items one `push_many` call pushes are adjacent in queue order, also
+// when the batch spans several of the unbounded queue's segments and other producers push at the
+// same time.
+
+/// Batch sizes that start and end at every offset of a segment and span up to five of them.
+const BATCH_SIZES: [usize; 6] = [2, 3, 64, 126, 255, 600];
+
+/// The item of producer `producer`'s call number `call`, `index`th in that call.
+fn batch_tag(producer: usize, call: usize, index: usize) -> u64 {
+    (producer as u64) << 48 | (call as u64) << 16 | index as u64
+}
+
+/// Three producers push batches of [`BATCH_SIZES`] while one consumer pops in batches; every
+/// item must follow the one pushed before it in the same `push_many` call.
+fn batches_land_together<C: Chan<u64>>(chan: C) {
+    const PRODUCERS: usize = 3;
+    let rounds = scaled(500);
+    let total_items = rounds * BATCH_SIZES.iter().sum::<usize>() * PRODUCERS;
+    let chan = Arc::new(chan);
+    let consumer = {
+        let chan = Arc::clone(&chan);
+        thread::spawn(move || {
+            let mut seen = Vec::with_capacity(total_items);
+            while seen.len() < total_items {
+                if chan.pop_many(&mut seen, 64).is_err() {
+                    thread::yield_now();
+                }
+            }
+            seen
+        })
+    };
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|producer| {
+            let chan = Arc::clone(&chan);
+            thread::spawn(move || {
+                let mut call = 0;
+                for size in (0..rounds).flat_map(|_| BATCH_SIZES) {
+                    let mut left = size;
+                    while left > 0 {
+                        // A ring takes what fits; the rest goes in the next call, tagged anew.
+                        let mut items = (0..left).map(|index| batch_tag(producer, call, index));
+                        match chan.push_many(&mut items) {
+                            Ok(pushed) => left -= pushed,
+                            Err(PushError::Full(())) => thread::yield_now(),
+                            Err(e) => panic!("push_many failed: {e}"),
+                        }
+                        call += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for producer in producers {
+        producer.join().unwrap();
+    }
+    let seen = consumer.join().unwrap();
+    assert_eq!(seen.len(), total_items);
+    for (at, pair) in seen.windows(2).enumerate() {
+        if pair[1] & 0xffff != 0 {
+            assert_eq!(
+                pair[1],
+                pair[0] + 1,
+                "position {}: {:#x} follows {:#x}, not the item before it in its batch",
+                at + 1,
+                pair[1],
+                pair[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn queue_batches_land_together() {
+    batches_land_together(Queue::new());
+}
+
+#[test]
+fn ring_batches_land_together() {
+    for cap in [1000, 1024] {
+        batches_land_together(Ring::new(cap));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Linearizability: an exact pop (`Queue::pop`, `Ring::pop_many`) never reports `Empty` while the
 // structure holds an item whose push has returned, even when other threads' pushes are half done
 // (claimed, not yet written) ahead of it.

@@ -58,8 +58,8 @@ fn ids(items: Vec<Tracked>) -> Vec<usize> {
 #[test]
 fn queue_skips_what_a_panicking_push_many_claimed() {
     // Failing before the first item, inside a segment, at a segment's last slot and across
-    // segments (a segment holds 127 slots).
-    for fail_at in [0, 5, 126, 127, 200] {
+    // segments (a segment holds 127 slots; the batch spans three).
+    for fail_at in [0, 5, 126, 127, 200, 252, 253, 299] {
         let tracker = Tracker::new(1000);
         let q = Arc::new(Queue::new());
         q.push(tracker.item(0)).unwrap();

@@ -330,10 +330,10 @@ pub(crate) fn pop_error(err: PopError) -> lfq_status {
 /// `min == 1` the burst form), retrying until `timeout` passes. `make(i)` builds the `i`th item
 /// when it is pushed: once each, in order, and never for items not pushed.
 ///
-/// One case breaks all-or-nothing: an unbounded queue claims a segment at a time, so a close
-/// that lands between two claims of a bulk push, or an allocation of the next segment that
-/// fails, stops it part way. The items already queued cannot be taken back, so the failure
-/// reports how many there are.
+/// One case breaks all-or-nothing: an unbounded queue claims a bulk push's positions in one go
+/// but links the segments past the first before taking the positions in the last, so a close
+/// that lands in between, or an allocation of those segments that fails, stops it part way.
+/// The items already queued cannot be taken back, so the failure reports how many there are.
 ///
 /// The first attempt is inlined into the caller, so a batch that goes through at once pays no
 /// further call; waiting and retrying is `push_retry`.
@@ -582,9 +582,10 @@ mod tests {
     }
 
     #[test]
-    fn bulk_push_cut_short_by_close_reports_what_it_queued() {
-        // An unbounded queue claims a segment at a time; fill the first segment but for 7
-        // slots, so that a bulk of 20 needs two claims, and close the queue between them.
+    fn bulk_push_claimed_before_a_close_goes_in_whole() {
+        // An unbounded queue claims a whole bulk at once, here across a segment boundary (the
+        // first segment is full but for 7 slots); a close while its items are made comes after
+        // the claim, so all of them are queued, and the close still stops the next push.
         let q: Queue<usize> = Queue::new();
         let queued_before = 120;
         for i in 0..queued_before {
@@ -596,15 +597,15 @@ mod tests {
             }
             1000 + i
         };
-        let failed = push_until(&q, 20, 20, Timeout::Poll, make).unwrap_err();
-        assert_eq!(failed.status, LFQ_CLOSED);
-        assert!(failed.moved > 0 && failed.moved < 20, "{failed:?}");
-        assert_eq!(q.len(), queued_before + failed.moved);
+        assert_eq!(push_until(&q, 20, 20, Timeout::Poll, make), Ok(20));
+        assert_eq!(
+            push_until(&q, 1, 1, Timeout::Poll, |i| i)
+                .unwrap_err()
+                .status,
+            LFQ_CLOSED
+        );
         let mut out = Vec::new();
         while q.pop_many(&mut out, 64).is_ok() {}
-        assert_eq!(
-            &out[queued_before..],
-            &(1000..1000 + failed.moved).collect::<Vec<_>>()[..]
-        );
+        assert_eq!(&out[queued_before..], &(1000..1020).collect::<Vec<_>>()[..]);
     }
 }

@@ -240,6 +240,84 @@ static void test_pointer_bulk_on_unbounded_queue(void) {
     lfq_destroy(q);
 }
 
+/* Bulk pushes from three threads at once: each bulk's items stay adjacent in the queue, also on
+ * an unbounded queue when a bulk spans several of its segments. Items are (thread, bulk, index
+ * in bulk); the main thread drains after the joins and checks every item's predecessor. */
+enum { TOGETHER_THREADS = 3, TOGETHER_BULKS = 300 };
+static const size_t together_sizes[] = {2, 3, 64, 126, 300};
+#define TOGETHER_SIZES (sizeof together_sizes / sizeof together_sizes[0])
+
+typedef struct together_run {
+    lfq_queue *q;
+    int bytes;
+    uintptr_t id;
+    size_t short_bulks; /* bulks that did not push all their items (CHECK cannot run here) */
+} together_run;
+
+static uintptr_t together_tag(uintptr_t thread, uintptr_t bulk, uintptr_t index) {
+    return thread << 40 | bulk << 16 | index;
+}
+
+static void *together_producer(void *arg) {
+    together_run *run = arg;
+    static _Thread_local uintptr_t tags[300];
+    static _Thread_local void *items[300];
+    static _Thread_local size_t sizes[300];
+    for (uintptr_t bulk = 0; bulk < TOGETHER_BULKS; bulk++) {
+        size_t n = together_sizes[bulk % TOGETHER_SIZES], done = 0;
+        for (size_t i = 0; i < n; i++) {
+            tags[i] = together_tag(run->id, bulk, i);
+            items[i] = (void *)tags[i];
+            sizes[i] = sizeof tags[i];
+        }
+        lfq_status st = run->bytes ? lfq_send_bulk(run->q, tags, sizes, n, &done, -1)
+                                   : lfq_push_bulk(run->q, items, n, &done, -1);
+        if (st != LFQ_OK || done != n) run->short_bulks++;
+    }
+    return NULL;
+}
+
+static void bulks_stay_together(int ring, int bytes) {
+    lfq_options bytes_opts = bytes_options(sizeof(uintptr_t));
+    const lfq_options *opts = bytes ? &bytes_opts : NULL;
+    lfq_queue *q = NULL;
+    size_t total = 0;
+    for (size_t i = 0; i < TOGETHER_BULKS; i++) total += together_sizes[i % TOGETHER_SIZES];
+    total *= TOGETHER_THREADS;
+    /* A ring holds everything, so the producers never wait and the drain comes after the joins. */
+    CHECK_OK(ring ? lfq_ring_new(total, opts, &q) : lfq_queue_new(opts, &q));
+    pthread_t threads[TOGETHER_THREADS];
+    together_run runs[TOGETHER_THREADS];
+    for (uintptr_t t = 0; t < TOGETHER_THREADS; t++) {
+        runs[t] = (together_run){q, bytes, t + 1, 0};
+        CHECK(pthread_create(&threads[t], NULL, together_producer, &runs[t]) == 0);
+    }
+    for (int t = 0; t < TOGETHER_THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        CHECK_SIZE(runs[t].short_bulks, 0);
+    }
+    uintptr_t previous = 0, tag = 0;
+    size_t drained = 0, apart = 0;
+    for (;;) {
+        size_t got = 0;
+        lfq_status st = bytes ? lfq_recv_into(q, &tag, sizeof tag, &got, 0) : lfq_pop(q, (void **)&tag, 0);
+        if (st == LFQ_EMPTY) break;
+        CHECK_OK(st);
+        if ((tag & 0xffff) != 0 && tag != previous + 1) apart++;
+        previous = tag;
+        drained++;
+    }
+    CHECK_SIZE(drained, total);
+    CHECK_SIZE(apart, 0);
+    lfq_destroy(q);
+}
+
+static void test_bulk_pushes_stay_together(void) {
+    for (int ring = 0; ring < 2; ring++) {
+        for (int bytes = 0; bytes < 2; bytes++) bulks_stay_together(ring, bytes);
+    }
+}
+
 static void test_unbounded_never_full(void) {
     enum { N = 100000 };
     lfq_queue *q = NULL;
@@ -1413,8 +1491,8 @@ static void *stress_producer(void *arg) {
                 st = lfq_send_burst(s->q, data, sizes, n, &done, -1);
             }
         }
-        /* A bulk cut short by the close reports what it queued (unbounded queues claim a segment
-         * at a time); every other refused call queued nothing. */
+        /* A bulk cut short by the close reports what it queued (an unbounded queue's bulk can be
+         * cut where it spans segments); every other refused call queued nothing. */
         if (st == LFQ_CLOSED && s->close_midway) {
             t->pushed = i + done - first;
             return NULL;
@@ -1565,6 +1643,7 @@ int main(int argc, char **argv) {
         TEST(test_pointer_ring_capacity),
         TEST(test_pointer_bulk_and_burst),
         TEST(test_pointer_bulk_on_unbounded_queue),
+        TEST(test_bulk_pushes_stay_together),
         TEST(test_unbounded_never_full),
         TEST(test_close_semantics),
         TEST(test_bulk_on_closed_short_queue),
