@@ -87,7 +87,7 @@ func (q *Queue) SendBatch(msgs [][]byte) (int, error) {
 }
 
 // SendBatchContext is SendBatch that gives up when ctx is done, returning the number already sent
-// and ctx.Err().
+// and ctx.Err(). The messages that fit at once are sent even when ctx is already done.
 func (q *Queue) SendBatchContext(ctx context.Context, msgs [][]byte) (int, error) {
 	if q.calls.isFreed() {
 		return 0, ErrFreed
@@ -209,7 +209,8 @@ func (q *Queue) RecvBatch(dst [][]byte) (int, error) {
 }
 
 // RecvBatchContext is RecvBatch that gives up when ctx is done, returning 0 and ctx.Err(); no
-// message is taken in that case.
+// message is taken in that case. Messages available at once are returned even when ctx is already
+// done.
 func (q *Queue) RecvBatchContext(ctx context.Context, dst [][]byte) (int, error) {
 	if q.calls.isFreed() {
 		return 0, ErrFreed

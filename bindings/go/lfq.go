@@ -166,7 +166,11 @@ func (q *Queue) Free() {
 	C.golfq_close(q.h)
 	q.calls.drain()
 	C.golfq_destroy(q.h)
-	runtime.SetFinalizer(q, nil)
+	if q.h != 0 {
+		// Only the constructors' queues have a finalizer. A zero Queue may lie inside a larger
+		// allocation (a struct field), where SetFinalizer would end the program.
+		runtime.SetFinalizer(q, nil)
+	}
 	q.readers.broadcast()
 	q.writers.broadcast()
 }
@@ -239,6 +243,7 @@ func (q *Queue) TrySend(msg []byte) error {
 }
 
 // SendContext is Send that gives up when ctx is done, returning ctx.Err(); then msg was not sent.
+// If there is room at once, msg is sent even when ctx is already done.
 func (q *Queue) SendContext(ctx context.Context, msg []byte) error {
 	err := q.trySend(msg)
 	if err == ErrFull {
@@ -379,7 +384,7 @@ func statusError(st C.lfq_status) error {
 	case C.LFQ_ERR_TOO_LARGE:
 		return ErrTooLarge
 	case C.LFQ_ERR_INVALID_ARGUMENT:
-		return fmt.Errorf("%w: %s", ErrInvalid, C.GoString(C.lfq_strerror(st)))
+		return ErrInvalid
 	case C.LFQ_ERR_NO_MEMORY:
 		return ErrNoMemory
 	default:

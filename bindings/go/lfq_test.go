@@ -501,7 +501,12 @@ func TestWatcherOnlyOnceShared(t *testing.T) {
 // The zero Queue is not usable; every method says so with ErrInvalid rather than crashing,
 // waiting or blaming the message.
 func TestZeroQueueIsInvalid(t *testing.T) {
-	var q Queue
+	// A field after another, as zero Queues often are: not at the start of its allocation.
+	holder := &struct {
+		name string
+		q    Queue
+	}{name: "holder"}
+	q := &holder.q
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, recvErr := q.RecvContext(ctx)
@@ -523,6 +528,11 @@ func TestZeroQueueIsInvalid(t *testing.T) {
 	}
 	if n := q.Len(); n != 0 {
 		t.Errorf("Len of the zero Queue = %d", n)
+	}
+	q.Free()
+	q.Free()
+	if err := q.TrySend(nil); !errors.Is(err, ErrFreed) {
+		t.Errorf("TrySend on the freed zero Queue = %v, want ErrFreed", err)
 	}
 }
 
