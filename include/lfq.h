@@ -571,7 +571,8 @@ lfq_status lfq_recv_into(struct lfq_queue *q,
  * Sends all `n` messages or none. The messages are packed back to back in `data`: message i
  * is the next `sizes[i]` bytes.
  *
- * - Thread-safety: thread-safe; the `n` messages land contiguously in queue order.
+ * - Thread-safety: thread-safe; the `n` messages land contiguously in queue order (on an unbounded
+ *   queue, up to 8,128 of them: a longer bulk lands in runs of at least that many).
  * - Ownership: the bytes are copied; `data` and `sizes` stay the caller's.
  * - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room
  *   or close, > 0 at most that many nanoseconds). The wait polls, yielding and then sleeping in
@@ -728,7 +729,8 @@ lfq_status lfq_pop(struct lfq_queue *q, void **item_out, int64_t timeout_ns);
 /**
  * Pushes all `n` pointers of `items`, in order, or none (DPDK "bulk").
  *
- * - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
+ * - Thread-safety: thread-safe; the `n` items land contiguously in queue order (on an unbounded
+ *   queue, up to 8,128 of them: a longer bulk lands in runs of at least that many).
  * - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them,
  *   with one exception: on an unbounded queue that another thread closes during the call, or
  *   that cannot grow, the push may stop part way with LFQ_CLOSED or LFQ_ERR_NO_MEMORY. The

@@ -15,10 +15,10 @@
 //! `SEGMENT_LEN` means "this segment is full and the next one is being linked". The producer whose
 //! claim takes the last slot of a segment links the next segment (allocated before its CAS, so
 //! nothing slow happens while others wait) and moves the tail past that marker. A batch claims
-//! all its positions at once, however many segments they span: its CAS moves the tail onto the
-//! marker of the last segment it fills, and the step past that marker, after the links, takes
-//! the batch's positions in the new tail segment, so no other producer's item can land inside
-//! the batch (`Queue::claim`). Because the CAS
+//! all its positions at once, across up to `MAX_LINKED` new segments: its CAS moves the tail
+//! onto the marker of the last segment it fills, and the step past that marker, after the links,
+//! takes the batch's positions in the new tail segment, so no other producer's item can land
+//! inside the batch (`Queue::claim`). Because the CAS
 //! on the index succeeds only if the index has not moved since the tail segment pointer was read,
 //! a producer never dereferences a segment it has not claimed a slot in — so producers need no
 //! epoch pin at all. The lowest bit of the tail index is the closed mark: `close` sets it with one
@@ -446,17 +446,29 @@ impl<'a, T> Spares<'a, T> {
         self.len
     }
 
-    /// Detaches the first `count` (1 ≤ count ≤ len) segments, as a chain whose last link is null.
-    fn take(&mut self, count: usize) -> *mut Segment<T> {
+    /// Gives the first `count` (1 ≤ count ≤ len) segments of the chain the starts `start`,
+    /// `start + SEGMENT_LEN`, …, and returns the last of them. They stay in the chain.
+    fn number(&mut self, count: usize, start: usize) -> *mut Segment<T> {
         debug_assert!((1..=self.len).contains(&count));
-        let chain = self.first;
-        let mut last = chain;
+        let mut last = self.first;
         // SAFETY: the chain is ours and holds at least `count` segments. Relaxed: links we
-        // stored, read and written by this thread alone.
+        // stored, read by this thread alone.
         unsafe {
-            for _ in 1..count {
+            (*last).start = start;
+            for index in 1..count {
                 last = (*last).next.load(Ordering::Relaxed);
+                (*last).start = start + index * SEGMENT_LEN;
             }
+        }
+        last
+    }
+
+    /// Detaches the `count` segments from the first to `last` (as `number` returned it), as a
+    /// chain whose last link is null.
+    fn detach(&mut self, count: usize, last: *mut Segment<T>) -> *mut Segment<T> {
+        let chain = self.first;
+        // SAFETY: `last` is in our chain. Relaxed: as in `number`.
+        unsafe {
             self.first = (*last).next.load(Ordering::Relaxed);
             (*last).next.store(ptr::null_mut(), Ordering::Relaxed);
         }
@@ -476,6 +488,15 @@ impl<T> Drop for Spares<'_, T> {
         }
     }
 }
+
+/// The most segments one claim links: a batch of up to `MAX_LINKED * SEGMENT_LEN` (8,128) items
+/// always lands in one run of positions, and a longer one allocates no more than this ahead of
+/// the items it pushes.
+const MAX_LINKED: usize = 64;
+
+/// Every how many retired segments the retiring consumer hands its deferred functions over and
+/// runs those due (`Guard::flush`), so that reclamation keeps up with retirement.
+const FLUSH_EVERY: usize = 64;
 
 /// How many retired segments a queue keeps for reuse.
 const POOL_LEN: usize = 4;
@@ -785,16 +806,13 @@ impl<T> Queue<T> {
         Err(item)
     }
 
-    /// Pushes items from the front of `items`, in order, with one claim for the whole batch:
-    /// they land next to each other in the queue, whatever other producers push meanwhile. The
-    /// items not pushed stay in the iterator.
+    /// Pushes items from the front of `items`, in order, with one claim for up to 8,128 of them:
+    /// a batch of at most that many lands in one run, whatever other producers push meanwhile
+    /// (a longer one, in runs of at least that many). The items not pushed stay in the iterator.
     ///
     /// Returns how many were pushed (all of them, unless a close comes while the batch links
     /// the segments it spans), or [`PushError::Closed`] if none was; an empty iterator pushes
     /// nothing and returns `Ok(0)`, closed or not.
-    ///
-    /// The segments for the whole batch (one per 127 items) are allocated before its first item
-    /// is made, as `Vec::extend` reserves room for an iterator's length.
     ///
     /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
     /// reaches a position claimed but not yet written (this batch's or another push's) waits
@@ -879,9 +897,10 @@ impl<T> Queue<T> {
     /// claimer then links the segments it allocated before the CAS (one per further
     /// `SEGMENT_LEN` positions, the last becoming the tail segment) and moves the index past the
     /// marker, taking the rest of its positions in that same step. A batch therefore lands in
-    /// one run of positions whatever other producers do. It gets fewer than `want` only when the
-    /// allocator cannot supply all of those segments (it takes what the ones it got hold), or
-    /// when a close comes while it links (the tail segment's positions are then not taken).
+    /// one run of positions whatever other producers do. It gets fewer than `want` only when it
+    /// would link more than `MAX_LINKED` segments, when the allocator cannot supply all of them
+    /// (it takes what the ones it got hold), or when a close comes while it links (the tail
+    /// segment's positions are then not taken).
     #[inline(never)]
     fn claim(&self, want: usize) -> Result<Claim<T>, Refused> {
         let backoff = Backoff::new();
@@ -908,7 +927,7 @@ impl<T> Queue<T> {
             } else {
                 // Allocated before the claim, which cannot be taken back once made, so that
                 // nothing slow happens while other producers wait at the marker.
-                let got = spares.reserve((want - here) / SEGMENT_LEN + 1);
+                let got = spares.reserve(((want - here) / SEGMENT_LEN + 1).min(MAX_LINKED));
                 if got == 0 {
                     return Err(Refused::NoMemory);
                 }
@@ -921,6 +940,8 @@ impl<T> Queue<T> {
                 // The marker of the last segment the claim fills.
                 _ => index + ((here + (linked - 1) * LAP) << SHIFT),
             };
+            // The starts, set now so that others wait at the marker only for the links.
+            let last = (linked > 0).then(|| spares.number(linked, (count / LAP + 1) * SEGMENT_LEN));
             // Acquire: pairs with the Release store in `link`, so the segment's `start` is
             // visible. Only dereferenced after the CAS below succeeds.
             let segment = self.tail.segment.load(Ordering::Acquire);
@@ -938,12 +959,12 @@ impl<T> Queue<T> {
                         offset,
                         count: here,
                     };
-                    if linked > 0 {
+                    if let Some(last) = last {
+                        let chain = spares.detach(linked, last);
                         // SAFETY: the CAS made the rest of `segment` ours (so it stays alive) and
                         // put the index on the marker; the chain is ours until linked.
-                        claim.count += unsafe {
-                            self.link(segment, spares.take(linked), claimed_index, beyond)
-                        };
+                        claim.count +=
+                            unsafe { self.link(segment, chain, last, claimed_index, beyond) };
                     }
                     return Ok(claim);
                 }
@@ -955,37 +976,23 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Links `chain` after `segment`, makes the chain's last segment the tail segment, and moves
-    /// the index from `marker` past it, claiming that segment's first `beyond % SEGMENT_LEN`
-    /// positions. Returns how many positions past `segment` the claim holds: `beyond`, or fewer
-    /// if a close came first.
+    /// Links `chain` after `segment`, makes `last`, the chain's last segment, the tail segment,
+    /// and moves the index from `marker` past it, claiming that segment's first
+    /// `beyond % SEGMENT_LEN` positions. Returns how many positions past `segment` the claim
+    /// holds: `beyond`, or fewer if a close came first.
     ///
     /// # Safety
-    /// This thread's claim filled `segment` and the chain's other segments and put the index on
-    /// `marker`, the last one's "linking" offset; `chain` holds the segments that follow, `start`
-    /// not set yet, linked through `next`, and is ours.
+    /// This thread's claim filled `segment` and the chain's segments before `last`, and put the
+    /// index on `marker`, the "linking" offset of the one before `last`; `chain` holds the
+    /// segments that follow `segment`, their starts set, linked through `next`, and is ours.
     unsafe fn link(
         &self,
         segment: *const Segment<T>,
         chain: *mut Segment<T>,
+        last: *mut Segment<T>,
         marker: usize,
         beyond: usize,
     ) -> usize {
-        let mut last = chain;
-        // SAFETY: per the contract, the chain is ours and `segment` alive.
-        unsafe {
-            let mut start = (*segment).start + SEGMENT_LEN;
-            loop {
-                (*last).start = start;
-                // Relaxed: a link of our own chain, stored by this thread in `Spares`.
-                let next = (*last).next.load(Ordering::Relaxed);
-                if next.is_null() {
-                    break;
-                }
-                start += SEGMENT_LEN;
-                last = next;
-            }
-        }
         // Release: publishes the `start`s to producers that read the index stored below.
         self.tail.segment.store(last, Ordering::Release);
         let in_last = beyond % SEGMENT_LEN;
@@ -1439,6 +1446,12 @@ impl<T> Queue<T> {
                 // SAFETY: unreachable now for threads that load the head segment from here on,
                 // and every slot has been claimed by a consumer.
                 unsafe { Self::recycle_when_taken(self.pool.clone(), segment, guard) };
+                if (start / SEGMENT_LEN) % FLUSH_EVERY == 0 {
+                    // crossbeam-epoch runs deferred functions a few at a time, every so many
+                    // pins; batch pops retire several segments per pin, and would leave a drained
+                    // queue's memory waiting for pins that may never come.
+                    guard.flush();
+                }
             }
         }
     }

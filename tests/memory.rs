@@ -145,7 +145,30 @@ fn queue_gives_memory_back() {
         after_steady / 1024
     );
 
-    // Burst: hold every item at once, then drain.
+    // Bursts: hold every item at once, then drain, one at a time and in batches (which pin the
+    // epoch once per batch, so reclamation must keep up with fewer pins).
+    burst_then_drain(&q, "pop", |q| {
+        for i in 0..burst {
+            assert_eq!(q.pop(), Ok(i));
+        }
+    });
+    burst_then_drain(&q, "pop_many", |q| {
+        let mut out = Vec::with_capacity(1_000);
+        let mut expected = 0;
+        while expected < burst {
+            out.clear();
+            q.pop_many(&mut out, 1_000).unwrap();
+            for item in &out {
+                assert_eq!(*item, expected);
+                expected += 1;
+            }
+        }
+    });
+}
+
+/// Pushes `BURST` items, drains them with `drain`, and checks that the heap and RSS come back.
+fn burst_then_drain(q: &Queue<u64>, how: &str, drain: impl FnOnce(&Queue<u64>)) {
+    let burst = BURST;
     let before_burst = rss();
     let heap_before_burst = live_heap();
     for i in 0..burst {
@@ -154,14 +177,13 @@ fn queue_gives_memory_back() {
     let peak = rss();
     let heap_peak = live_heap();
     assert_eq!(q.len() as u64, burst);
-    for i in 0..burst {
-        assert_eq!(q.pop(), Ok(i));
-    }
-    settle(&q);
+    drain(q);
+    assert!(q.is_empty());
+    settle(q);
     let after_burst = rss();
     let heap_after_burst = live_heap();
     eprintln!(
-        "burst {} items: RSS {} -> peak {} -> {} KiB, heap {} -> {} KiB",
+        "burst {} items, drained by {how}: RSS {} -> peak {} -> {} KiB, heap {} -> {} KiB",
         burst,
         before_burst / 1024,
         peak / 1024,
@@ -182,13 +204,13 @@ fn queue_gives_memory_back() {
     // the queue freed its memory and the allocator kept it.
     assert!(
         heap_after_burst <= heap_before_burst + SLACK,
-        "drained queue still holds {} KiB of heap",
+        "queue drained by {how} still holds {} KiB of heap",
         (heap_after_burst.saturating_sub(heap_before_burst)) / 1024
     );
     assert!(
         after_burst <= before_burst + SLACK,
-        "drained queue freed its heap but RSS stayed up: {} KiB before the burst, {} KiB after \
-         draining (the allocator kept the freed memory)",
+        "queue drained by {how} freed its heap but RSS stayed up: {} KiB before the burst, {} \
+         KiB after draining (the allocator kept the freed memory)",
         before_burst / 1024,
         after_burst / 1024
     );

@@ -222,18 +222,22 @@ impl ExactSizeIterator for Lying {}
 
 #[test]
 fn an_iterator_shorter_than_its_len_cannot_break_the_queue() {
-    let lying = || Lying {
-        len: 5,
+    let lying = |len| Lying {
+        len,
         yields: 2,
         next: 0,
     };
-    let q = Arc::new(Queue::new());
-    push_many_panics(|| q.push_many(&mut lying()));
-    q.push(7).unwrap();
-    assert_eq!(drain(&q, Queue::pop), [0, 1, 7]);
+    // A len of 2^40 also checks that a batch claims (and allocates segments for) a bounded
+    // number of positions at a time: all of them would not fit in memory.
+    for len in [5, 1 << 40] {
+        let q = Arc::new(Queue::new());
+        push_many_panics(|| q.push_many(&mut lying(len)));
+        q.push(7).unwrap();
+        assert_eq!(drain(&q, Queue::pop), [0, 1, 7], "len {len}");
+    }
 
     let ring = Arc::new(Ring::new(8));
-    push_many_panics(|| ring.push_many(&mut lying()));
+    push_many_panics(|| ring.push_many(&mut lying(5)));
     ring.push(7).unwrap();
     assert_eq!(drain(&ring, Ring::pop), [0, 1, 7]);
 }

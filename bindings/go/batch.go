@@ -79,7 +79,7 @@ func putScratch(s *scratch) {
 
 // SendBatch sends msgs in order, waiting while a ring is full, and returns how many were sent.
 // The messages that fit go in together: one claim of ring slots, or one cgo call on an unbounded
-// queue or when a message is longer than 64 bytes. It returns n < len(msgs) only
+// queue (up to 8,128 messages in one run) or when a message is longer than 64 bytes. It returns n < len(msgs) only
 // with an error: [ErrClosed] when the queue is closed part way. If any message is longer than
 // [Queue.MaxMessageSize], nothing is sent and the error is [ErrTooLarge].
 func (q *Queue) SendBatch(msgs [][]byte) (int, error) {

@@ -373,7 +373,8 @@ unsafe fn recv_array(
 /// Sends all `n` messages or none. The messages are packed back to back in `data`: message i
 /// is the next `sizes[i]` bytes.
 ///
-/// - Thread-safety: thread-safe; the `n` messages land contiguously in queue order.
+/// - Thread-safety: thread-safe; the `n` messages land contiguously in queue order (on an unbounded
+///   queue, up to 8,128 of them: a longer bulk lands in runs of at least that many).
 /// - Ownership: the bytes are copied; `data` and `sizes` stay the caller's.
 /// - Blocking: with timeout_ns != 0 on a ring without room for all `n`, waits (< 0 until room
 ///   or close, > 0 at most that many nanoseconds). The wait polls, yielding and then sleeping in

@@ -262,7 +262,8 @@ unsafe fn pop_array(
 
 /// Pushes all `n` pointers of `items`, in order, or none (DPDK "bulk").
 ///
-/// - Thread-safety: thread-safe; the `n` items land contiguously in queue order.
+/// - Thread-safety: thread-safe; the `n` items land contiguously in queue order (on an unbounded
+///   queue, up to 8,128 of them: a longer bulk lands in runs of at least that many).
 /// - Ownership: on LFQ_OK the queue holds all `n` items; otherwise the caller keeps all of them,
 ///   with one exception: on an unbounded queue that another thread closes during the call, or
 ///   that cannot grow, the push may stop part way with LFQ_CLOSED or LFQ_ERR_NO_MEMORY. The
