@@ -1467,12 +1467,12 @@ impl<T> Queue<T> {
     unsafe fn recycle_when_taken(pool: SharedPool<T>, segment: *mut Segment<T>, guard: &Guard) {
         // SAFETY: per the contract, nothing recycles the segment before this function does.
         let taken = unsafe { Self::all_taken(segment) };
-        let segment = segment as usize;
         // SAFETY: each deferred function owns its pool reference and touches only this segment,
-        // which stays allocated until it is put back; see the contract.
+        // which stays allocated until it is put back; see the contract. It captures the pointer
+        // itself, not its address, so the pointer keeps its provenance (Miri checks that);
+        // `defer_unchecked` does not ask for `Send`.
         unsafe {
             guard.defer_unchecked(move || {
-                let segment = segment as *mut Segment<T>;
                 if taken || Self::all_taken(segment) {
                     pool.put(segment);
                 } else {
