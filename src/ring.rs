@@ -19,27 +19,28 @@
 //! does the mirror image on the head. The closed mark lives in bit 0 of the tail word, so one
 //! atomic OR stops every later push.
 //!
-//! # Non-blocking calls read only their own side
+//! # Which index each call reads
 //!
-//! A push or pop that succeeds reads its own index and the slot, never the other side's index,
-//! and so does one that fails: when the slot at the tail still holds last lap's item, a push
-//! reports `Full` from the stamp alone, and when the slot at the head is not yet written this
-//! lap, a pop reports `Empty` from the stamp (and the closed flag, which only `close` writes).
-//! A producer polling a full ring, or a consumer polling an empty one, therefore does not pull
-//! the other side's index cache line away from it. crossbeam's `ArrayQueue` does, with a full
-//! fence, and that is what costs it most of its speed in producer/consumer benchmarks: reading
-//! the head before `Full` made lfq's spsc about five times slower, and reading the tail before
-//! `Empty` doubled the round trip of a ping-pong between two threads, the exact cost
-//! `ArrayQueue` pays there.
+//! A push or pop that succeeds reads its own index and the slot, never the other side's index.
+//! When the slot at the tail still holds last lap's item, a push reports `Full` from the stamp
+//! alone, so a producer polling a full ring does not pull the consumers' index cache line away
+//! from them. crossbeam's `ArrayQueue` does, with a full fence, and that is what costs it most
+//! of its speed in producer/consumer benchmarks: reading the head before `Full` made lfq's spsc
+//! about five times slower. The price is a window of a few instructions: while a pop has
+//! claimed the oldest item but not yet released its slot, a push may report `Full` though the
+//! pop has begun. Nothing is lost; the next try sees the room.
 //!
-//! The price is a window in each direction, as long as another thread's operation is half
-//! done. While a pop has claimed the oldest item but not yet released its slot, a push may
-//! report `Full` though the pop has begun; while a push has claimed the position at the head
-//! but not yet written it, a pop may report `Empty` though pushes behind it have finished (so a
-//! thread that pushed and then popped may find the ring empty, where `Queue` would wait for the
-//! write). No item is lost or reordered: the next try sees it. The exact forms (`pop_many`,
-//! every blocking and timed call before it sleeps, and `Ring::pop` after a lost race) wait for
-//! the write instead, unless a batch push's item iterator is running (iterating.rs).
+//! A pop that finds the slot at the head not yet written this lap loads the tail before it
+//! reports `Empty`: a push may have claimed the position and not written it yet, with finished
+//! pushes behind it, and reporting `Empty` then would not be linearizable (a thread that pushed
+//! and then popped could find the ring empty; crossbeam's own `linearizable` test, ported to
+//! the ring, failed 19 of 40 runs without this load). It waits for that write instead, as
+//! `ArrayQueue` does, unless a batch push's item iterator is running (iterating.rs). That load
+//! costs a consumer polling an empty ring with `pop` what it costs `ArrayQueue`'s: each push
+//! must take the tail's cache line back first, about doubling a ping-pong's round trip. Pops
+//! poll an empty ring far less often than pushes poll a full one in producer/consumer traffic,
+//! and the blocking and timed forms spin on the slot alone (below): a consumer that waits in
+//! `pop_blocking` keeps the round trip close to that of a bare atomic word.
 //!
 //! The blocking forms spin with the slot-only check, then, before each sleep, decide with the
 //! other side's index (loaded with `SeqCst`, see wait.rs), spinning through those short windows
@@ -364,9 +365,9 @@ impl<T> Ring<T> {
     /// an empty iterator pushes nothing and returns `Ok(0)`, full, closed or not.
     ///
     /// The iterator runs after the batch's positions are claimed. While it runs, a pop that
-    /// reaches a position claimed but not yet written (this batch's or another push's) reports
-    /// `Empty` at once if it is [`pop`](Self::pop), waits briefly and then reports `Empty` if it
-    /// is [`pop_many`](Self::pop_many), or naps if it blocks. The iterator should not block, and
+    /// reaches a position claimed but not yet written (this batch's or another push's) waits
+    /// briefly and then reports `Empty` if it is [`pop`](Self::pop) or
+    /// [`pop_many`](Self::pop_many), or naps if it blocks. The iterator should not block, and
     /// must not wait on this ring (a `pop_blocking` inside it never returns).
     ///
     /// # Panics
@@ -520,9 +521,9 @@ impl<T> Ring<T> {
     /// Pops the oldest item, or reports [`PopError::Empty`] / [`PopError::Closed`] (closed and
     /// empty).
     ///
-    /// `Empty` is decided from the oldest slot alone: while another thread's push has claimed it
-    /// and not yet written it, this reports `Empty` even if later pushes have finished (see the
-    /// module comment, and [`pop_blocking`](Self::pop_blocking) for a pop that waits).
+    /// `Empty` means the ring was empty: a pop that finds the oldest position claimed by another
+    /// thread's push that has not written it yet waits for that write (module comment), so a
+    /// thread that pushed and then pops always gets an item.
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
         match self.pop_fast() {
@@ -532,22 +533,26 @@ impl<T> Ring<T> {
         }
     }
 
-    /// The common cases of a pop, decided from the slot at the head alone: it holds this
-    /// position's item and the first claim succeeds, or it awaits this lap's push and the ring is
-    /// open (empty, module comment). Otherwise [`Missed::Undecided`], having changed nothing. No
-    /// panic path, as `push_fast`.
+    /// The common cases of a pop: the slot at the head holds this position's item and the first
+    /// claim succeeds, or it awaits this lap's push, no push has claimed it, and the ring is open
+    /// (empty). Otherwise [`Missed::Undecided`], having changed nothing. No panic path, as
+    /// `push_fast`.
     #[inline(always)]
     pub(crate) fn pop_fast(&self) -> Result<T, Missed> {
-        // Relaxed head load and Acquire stamp load: as in `push_fast`, mirrored.
-        let head = self.head.load(Ordering::Relaxed);
+        // Acquire stamp load: as in `push_fast`, mirrored. Acquire head load: it stays before
+        // the tail load of the emptiness check below, so no newer head can make that check wrong.
+        let head = self.head.load(Ordering::Acquire);
         let Some(slot) = self.slots.get(head & (self.one_lap - 1)) else {
             return Err(Missed::Undecided);
         };
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp != head.wrapping_add(1) {
-            // Unwritten this lap, and open: empty (module comment). Acquire: pairs with the
-            // SeqCst store in `close`, as in `pop_batch_with`.
-            let empty = stamp == head && !self.closed.load(Ordering::Acquire);
+            // Unwritten this lap, open, and no push has claimed it: empty (module comment).
+            // Acquire: pairs with the SeqCst store in `close`, as in `pop_batch_with`. SeqCst
+            // tail load: the emptiness check waiters rely on (wait.rs).
+            let empty = stamp == head
+                && !self.closed.load(Ordering::Acquire)
+                && self.tail.load(Ordering::SeqCst) >> SHIFT == head;
             return Err(Missed::full_or_empty_if(empty));
         }
         if !self.claim_head(head) {

@@ -793,9 +793,9 @@ fn ring_batches_land_together() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Linearizability: an exact pop (`Queue::pop`, `Ring::pop_many`) never reports `Empty` while the
-// structure holds an item whose push has returned, even when other threads' pushes are half done
-// (claimed, not yet written) ahead of it.
+// Linearizability: a pop never reports `Empty` while the structure holds an item whose push has
+// returned, even when other threads' pushes are half done (claimed, not yet written) ahead of it.
+// This is crossbeam's `linearizable` test for `ArrayQueue`, run many times.
 
 /// Rounds per thread, and runs, of the push-then-pop tests below: enough that threads are often
 /// preempted between a claim and its write (four threads on this machine's two cores).
@@ -822,30 +822,36 @@ fn a_pop_after_a_push_never_finds_the_queue_empty() {
     }
 }
 
-/// The ring's exact pop, `pop_many`: `Ring::pop` decides from the slot alone and may report
-/// `Empty` while another thread's push into the oldest slot is half done (ring.rs).
+/// Pops alternate between `pop` and `pop_many`, which decide emptiness by different paths.
 #[test]
-fn a_batch_pop_after_a_push_never_finds_the_ring_empty() {
+fn a_pop_after_a_push_never_finds_the_ring_empty() {
     let rounds = scaled(LINEARIZABLE_ROUNDS);
     for threads in [2usize, 4] {
         for _ in 0..LINEARIZABLE_RUNS {
             // One slot per thread: a push can find the ring full only while another thread's
             // pop is half done, and a force_push that evicts leaves the count unchanged.
             let ring = Ring::new(threads);
-            let pop_one = || ring.pop_many(&mut Vec::with_capacity(1), 1);
+            let pop_one = |round: usize| match round % 2 {
+                0 => ring.pop().map(|_| 1),
+                _ => ring.pop_many(&mut Vec::with_capacity(1), 1),
+            };
             thread::scope(|scope| {
                 for _ in 0..threads / 2 {
                     scope.spawn(|| {
                         for round in 0..rounds {
                             while ring.push(round).is_err() {}
-                            assert_eq!(pop_one(), Ok(1), "a pop after a push found the ring empty");
+                            assert_eq!(
+                                pop_one(round),
+                                Ok(1),
+                                "a pop after a push found the ring empty"
+                            );
                         }
                     });
                     scope.spawn(|| {
                         for round in 0..rounds {
                             if ring.force_push(round).unwrap().is_none() {
                                 assert_eq!(
-                                    pop_one(),
+                                    pop_one(round),
                                     Ok(1),
                                     "a pop after a force_push found the ring empty"
                                 );

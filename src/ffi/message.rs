@@ -191,10 +191,8 @@ pub unsafe extern "C" fn lfq_send(
 ///   still held in it is not released first) and is unchanged on any other status.
 /// - Blocking: only when empty with timeout_ns != 0: < 0 sleeps until a message arrives or the
 ///   queue is closed, > 0 sleeps at most that many nanoseconds. With timeout 0 it never sleeps.
-///   On an unbounded queue it waits out another thread's push that has claimed the oldest
-///   position and not yet written it, so LFQ_EMPTY means the queue was empty. A ring decides
-///   from the oldest slot alone, so that polling an empty ring never reads the producers' index:
-///   it reports LFQ_EMPTY while such a push is half done, and the next call finds the item.
+///   It waits out another thread's push that has claimed the oldest position and not yet
+///   written it, so LFQ_EMPTY means the queue was empty.
 /// - Returns LFQ_OK, LFQ_EMPTY (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED (closed and drained),
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle or `msg_out`), LFQ_ERR_WRONG_KIND.
 ///
@@ -227,10 +225,8 @@ pub unsafe extern "C" fn lfq_recv(
 ///   dequeued, so a too-small buffer never loses a message.
 /// - Blocking: only when empty with timeout_ns != 0: < 0 sleeps until a message arrives or the
 ///   queue is closed, > 0 sleeps at most that many nanoseconds. With timeout 0 it never sleeps.
-///   On an unbounded queue it waits out another thread's push that has claimed the oldest
-///   position and not yet written it, so LFQ_EMPTY means the queue was empty. A ring decides
-///   from the oldest slot alone, so that polling an empty ring never reads the producers' index:
-///   it reports LFQ_EMPTY while such a push is half done, and the next call finds the item.
+///   It waits out another thread's push that has claimed the oldest position and not yet
+///   written it, so LFQ_EMPTY means the queue was empty.
 /// - On LFQ_OK `*size_out` is the message length; it is unchanged otherwise.
 /// - Returns LFQ_OK, LFQ_EMPTY (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED (closed and drained),
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle, `buf` or `size_out`; `buf_size` too small),

@@ -128,10 +128,8 @@ unsafe extern "C" fn push_slow(
 /// - Ownership: on LFQ_OK the caller owns the item; `*item_out` is unchanged otherwise.
 /// - Blocking: only when empty with timeout_ns != 0: < 0 sleeps until an item arrives or the
 ///   queue is closed, > 0 sleeps at most that many nanoseconds. With timeout 0 it never sleeps.
-///   On an unbounded queue it waits out another thread's push that has claimed the oldest
-///   position and not yet written it, so LFQ_EMPTY means the queue was empty. A ring decides
-///   from the oldest slot alone, so that polling an empty ring never reads the producers' index:
-///   it reports LFQ_EMPTY while such a push is half done, and the next call finds the item.
+///   It waits out another thread's push that has claimed the oldest position and not yet
+///   written it, so LFQ_EMPTY means the queue was empty.
 /// - Returns LFQ_OK, LFQ_EMPTY (timeout 0), LFQ_TIMEOUT, LFQ_CLOSED (closed and drained),
 ///   LFQ_ERR_INVALID_ARGUMENT (NULL handle or `item_out`), LFQ_ERR_WRONG_KIND (bytes queue).
 ///
