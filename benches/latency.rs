@@ -10,11 +10,13 @@ mod common;
 
 use common::{
     percentile, ping_pong_bounded, ping_pong_floor, ping_pong_unbounded, timer_overhead, Bounded,
-    Unbounded,
+    Unbounded, WaitingRing,
 };
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
 const CAPACITY: usize = 1024;
+/// Indexes into the cases of `main`: each of lfq's queues and its peer.
+const PEERS: [(usize, usize); 3] = [(1, 3), (2, 3), (4, 5)];
 /// Passes over all cases; interleaving them spreads slow phases of a shared machine over every case.
 const PASSES: usize = 3;
 
@@ -53,10 +55,11 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let rounds = if full { 20_000 } else { 1_000 };
 
-    // Index 0 is the floor; then lfq / peer pairs.
+    // Index 0 is the floor; then lfq's queues and their peers, paired in `PEERS`.
     let mut cases = vec![
         Case::new("atomic word (floor)".to_owned(), ping_pong_floor),
         Case::bounded::<lfq::Ring<u64>>(),
+        Case::bounded::<WaitingRing>(),
         Case::bounded::<ArrayQueue<u64>>(),
         Case::unbounded::<lfq::Queue<u64>>(),
         Case::unbounded::<SegQueue<u64>>(),
@@ -93,10 +96,8 @@ fn main() {
         figures.push((case.label.clone(), p50, p99));
     }
     println!("speedup of lfq over its peer (peer time / lfq time, > 1 = lfq faster):");
-    for pair in figures[1..].chunks(2) {
-        let [(lfq, l50, l99), (peer, p50, p99)] = pair else {
-            unreachable!("cases come in pairs")
-        };
+    for (lfq, peer) in PEERS {
+        let ((lfq, l50, l99), (peer, p50, p99)) = (&figures[lfq], &figures[peer]);
         println!(
             "  {lfq} vs {peer}: p50 {:.2}x, p99 {:.2}x",
             *p50 as f64 / (*l50).max(1) as f64,

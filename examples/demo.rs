@@ -11,7 +11,7 @@ mod common;
 
 use common::{
     median, ns_per_item, percentile, ping_pong_bounded, run_seq, run_seq_batched, BenchQueue,
-    Scenario, BATCH, ITEMS,
+    Scenario, WaitingRing, BATCH, ITEMS,
 };
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
@@ -82,22 +82,22 @@ fn main() {
         );
     }
 
-    // ns per round trip here, not per item.
+    // ns per round trip here, not per item: first with both sides polling `pop`, then with lfq's
+    // consumers waiting in `pop_blocking`.
+    let round_trip = |ping_pong: fn(usize, usize) -> Vec<u64>| {
+        percentile(&mut ping_pong(RING_CAPACITY, ROUNDS), 0.5) as f64
+    };
     row(
         &format!("Ring({RING_CAPACITY}) ping-pong RTT p50"),
         &peer,
-        || {
-            percentile(
-                &mut ping_pong_bounded::<lfq::Ring<u64>>(RING_CAPACITY, ROUNDS),
-                0.5,
-            ) as f64
-        },
-        || {
-            percentile(
-                &mut ping_pong_bounded::<ArrayQueue<u64>>(RING_CAPACITY, ROUNDS),
-                0.5,
-            ) as f64
-        },
+        || round_trip(ping_pong_bounded::<lfq::Ring<u64>>),
+        || round_trip(ping_pong_bounded::<ArrayQueue<u64>>),
+    );
+    row(
+        &format!("Ring({RING_CAPACITY}) RTT p50, pop_blocking"),
+        &peer,
+        || round_trip(ping_pong_bounded::<WaitingRing>),
+        || round_trip(ping_pong_bounded::<ArrayQueue<u64>>),
     );
 
     row(

@@ -22,6 +22,15 @@ use std::time::{Duration, Instant};
 /// thread and not yet filled (see `spin_then_wait`).
 const CLAIM_NAP: Duration = Duration::from_millis(1);
 
+/// How many tries `spin_then_wait` makes, one spin hint apart, before its backoff: a wait that
+/// ends within them (a producer already on its way) sees the change within nanoseconds, where
+/// the backoff's growing spins added a few hundred to a round trip (BENCHMARKS.md, run R).
+#[cfg(not(loom))]
+const POLLS: u32 = 64;
+/// Under loom the backoff yields to the model checker from the first step; so does every try.
+#[cfg(loom)]
+const POLLS: u32 = 0;
+
 /// Tries `attempt` through a short, bounded spin (most waits end within it, and spinning is
 /// far cheaper than a sleep and a wake), then sleeps on `waiters` between tries until `deadline`.
 ///
@@ -43,6 +52,7 @@ pub(crate) fn spin_then_wait<R>(
     claimed: impl Fn() -> bool,
 ) -> Option<R> {
     let backoff = Backoff::new();
+    let mut polls = POLLS;
     loop {
         if let Some(outcome) = attempt(false) {
             return Some(outcome);
@@ -50,7 +60,12 @@ pub(crate) fn spin_then_wait<R>(
         if backoff.is_completed() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        backoff.snooze();
+        if polls > 0 {
+            polls -= 1;
+            std::hint::spin_loop();
+        } else {
+            backoff.snooze();
+        }
     }
     waiters.wait_until(deadline, || attempt(true), claimed)
 }

@@ -114,6 +114,26 @@ impl BatchQueue for lfq::Ring<u64> {
     }
 }
 
+/// `lfq::Ring` whose consumers wait in `pop_blocking`, for the round-trip scenario: it spins on
+/// the slot alone before it sleeps, where polling `pop` reads the producers' index each time it
+/// finds the ring empty (ring.rs). Its `try_pop` waits until an item comes.
+pub struct WaitingRing(lfq::Ring<u64>);
+
+impl BenchQueue for WaitingRing {
+    const NAME: &'static str = "lfq::Ring, pop_blocking";
+    fn try_push(&self, item: u64) -> Result<(), u64> {
+        self.0.try_push(item)
+    }
+    fn try_pop(&self) -> Option<u64> {
+        self.0.pop_blocking().ok()
+    }
+}
+impl Bounded for WaitingRing {
+    fn bounded(capacity: usize) -> Self {
+        WaitingRing(lfq::Ring::new(capacity))
+    }
+}
+
 impl BenchQueue for crossbeam_queue::SegQueue<u64> {
     const NAME: &'static str = "SegQueue";
     fn try_push(&self, item: u64) -> Result<(), u64> {
