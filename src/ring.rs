@@ -526,7 +526,7 @@ impl<T> Ring<T> {
     /// thread that pushed and then pops always gets an item.
     #[inline(always)]
     pub fn pop(&self) -> Result<T, PopError> {
-        match self.pop_fast() {
+        match self.pop_fast(true) {
             Ok(item) => Ok(item),
             Err(Missed::FullOrEmpty) => Err(PopError::Empty),
             Err(Missed::Undecided) => self.pop_once(true),
@@ -534,11 +534,12 @@ impl<T> Ring<T> {
     }
 
     /// The common cases of a pop: the slot at the head holds this position's item and the first
-    /// claim succeeds, or it awaits this lap's push, no push has claimed it, and the ring is open
-    /// (empty). Otherwise [`Missed::Undecided`], having changed nothing. No panic path, as
-    /// `push_fast`.
+    /// claim succeeds, or it awaits this lap's push and the ring is open (empty). `exact` also
+    /// asks the tail whether a push has claimed that position (module comment); without it, the
+    /// slot alone decides, for the spin of the waiting calls. Otherwise [`Missed::Undecided`],
+    /// having changed nothing. No panic path, as `push_fast`.
     #[inline(always)]
-    pub(crate) fn pop_fast(&self) -> Result<T, Missed> {
+    pub(crate) fn pop_fast(&self, exact: bool) -> Result<T, Missed> {
         // Acquire stamp load: as in `push_fast`, mirrored. Acquire head load: it stays before
         // the tail load of the emptiness check below, so no newer head can make that check wrong.
         let head = self.head.load(Ordering::Acquire);
@@ -547,12 +548,12 @@ impl<T> Ring<T> {
         };
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp != head.wrapping_add(1) {
-            // Unwritten this lap, open, and no push has claimed it: empty (module comment).
+            // Unwritten this lap, open, and (if exact) no push has claimed it: empty.
             // Acquire: pairs with the SeqCst store in `close`, as in `pop_batch_with`. SeqCst
             // tail load: the emptiness check waiters rely on (wait.rs).
             let empty = stamp == head
                 && !self.closed.load(Ordering::Acquire)
-                && self.tail.load(Ordering::SeqCst) >> SHIFT == head;
+                && (!exact || self.tail.load(Ordering::SeqCst) >> SHIFT == head);
             return Err(Missed::full_or_empty_if(empty));
         }
         if !self.claim_head(head) {
@@ -807,12 +808,23 @@ impl<T> Ring<T> {
 
     fn push_until(&self, item: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
         let mut pending = Some(item);
-        let attempt = |exact| match self.push_once(pending.take().expect("item pending"), exact) {
-            Err(PushError::Full(item)) => {
-                pending = Some(item);
-                None
+        // The first try of each attempt is the inlined fast path, as in `pop_until`.
+        let attempt = |exact: bool| {
+            let item = match self.push_fast(pending.take().expect("item pending")) {
+                Ok(()) => return Some(Ok(())),
+                Err((item, Missed::FullOrEmpty)) if !exact => {
+                    pending = Some(item);
+                    return None;
+                }
+                Err((item, _)) => item,
+            };
+            match self.push_once(item, exact) {
+                Err(PushError::Full(item)) => {
+                    pending = Some(item);
+                    None
+                }
+                other => Some(other),
             }
-            other => Some(other),
         };
         // A full ring gains room through pops, which release their claimed slots without
         // running user code, so a waiting push sleeps until woken.
@@ -837,9 +849,15 @@ impl<T> Ring<T> {
     }
 
     fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopError> {
-        let attempt = |exact| match self.pop_once(exact) {
-            Err(PopError::Empty) => None,
-            other => Some(other),
+        // The first try of each attempt is the inlined fast path: a spinning consumer notices an
+        // item sooner than through `pop_once` (BENCHMARKS.md, run R).
+        let attempt = |exact| match self.pop_fast(exact) {
+            Ok(item) => Some(Ok(item)),
+            Err(Missed::FullOrEmpty) if !exact => None,
+            Err(_) => match self.pop_once(exact) {
+                Err(PopError::Empty) => None,
+                other => Some(other),
+            },
         };
         let claimed = || self.claimed_and_closed().0;
         spin_then_wait(&self.readers, deadline, attempt, claimed).unwrap_or(Err(PopError::Timeout))

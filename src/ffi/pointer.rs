@@ -151,7 +151,7 @@ pub unsafe extern "C" fn lfq_pop(
             Err(Missed::FullOrEmpty) if timeout_ns == 0 => return LFQ_EMPTY,
             Err(Missed::Undecided | Missed::FullOrEmpty) => None,
         },
-        Ok(Engine::PointerRing(e)) => match e.pop_fast() {
+        Ok(Engine::PointerRing(e)) => match e.pop_fast(true) {
             Ok(item) => Some(item),
             Err(Missed::FullOrEmpty) if timeout_ns == 0 => return LFQ_EMPTY,
             Err(Missed::Undecided | Missed::FullOrEmpty) => None,
