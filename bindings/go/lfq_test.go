@@ -742,3 +742,35 @@ func TestSendHappensBeforeRecv(t *testing.T) {
 		<-done
 	}
 }
+
+// TestTryRecvAfterOwnSendFindsAMessage: a goroutine that sent and then receives always gets a
+// message, even while another goroutine's send into the oldest slot is half done (its position
+// claimed, its message not yet written). crossbeam's linearizable test, on a ring with one slot
+// per goroutine, with short messages (through the ring's memory) and long ones (the library).
+func TestTryRecvAfterOwnSendFindsAMessage(t *testing.T) {
+	const goroutines, rounds = 4, 20000
+	for _, size := range []int{8, 200} {
+		q := newRing(t, goroutines)
+		var wg sync.WaitGroup
+		for g := 0; g < goroutines; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				msg := make([]byte, size)
+				for i := 0; i < rounds; i++ {
+					for q.TrySend(msg) != nil {
+						runtime.Gosched()
+					}
+					if _, err := q.TryRecv(); err != nil {
+						t.Errorf("size %d, round %d: TryRecv after TrySend: %v", size, i, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if n := q.Len(); n != 0 {
+			t.Fatalf("size %d: %d messages left", size, n)
+		}
+	}
+}

@@ -318,6 +318,56 @@ static void test_bulk_pushes_stay_together(void) {
     }
 }
 
+/* A thread that pushed and then pops always gets an item, even while another thread's push into
+ * the oldest slot is half done (position claimed, item not yet written): crossbeam's linearizable
+ * test, with one ring slot per thread. */
+enum { OWN_PUSH_THREADS = 4, OWN_PUSH_ROUNDS = 20000 };
+
+typedef struct own_push_run {
+    lfq_queue *q;
+    int bytes;
+    size_t empty_pops; /* pops after the thread's own push that reported LFQ_EMPTY */
+} own_push_run;
+
+static void *push_then_pop(void *p) {
+    own_push_run *run = p;
+    uintptr_t item = 1;
+    for (int round = 0; round < OWN_PUSH_ROUNDS; round++) {
+        lfq_status st;
+        do {
+            st = run->bytes ? lfq_send(run->q, &item, sizeof item, 0) : lfq_push(run->q, (void *)item, 0);
+        } while (st == LFQ_FULL);
+        if (st != LFQ_OK) return NULL;
+        size_t size = 0;
+        st = run->bytes ? lfq_recv_into(run->q, &item, sizeof item, &size, 0)
+                        : lfq_pop(run->q, (void **)&item, 0);
+        if (st == LFQ_EMPTY) run->empty_pops++;
+    }
+    return NULL;
+}
+
+static void test_pop_after_own_push_finds_an_item(void) {
+    for (int bytes = 0; bytes < 2; bytes++) {
+        lfq_options bytes_opts = bytes_options(sizeof(uintptr_t));
+        lfq_queue *q = NULL;
+        CHECK_OK(lfq_ring_new(OWN_PUSH_THREADS, bytes ? &bytes_opts : NULL, &q));
+        pthread_t threads[OWN_PUSH_THREADS];
+        own_push_run runs[OWN_PUSH_THREADS];
+        for (int t = 0; t < OWN_PUSH_THREADS; t++) {
+            runs[t] = (own_push_run){q, bytes, 0};
+            CHECK(pthread_create(&threads[t], NULL, push_then_pop, &runs[t]) == 0);
+        }
+        size_t empty_pops = 0;
+        for (int t = 0; t < OWN_PUSH_THREADS; t++) {
+            pthread_join(threads[t], NULL);
+            empty_pops += runs[t].empty_pops;
+        }
+        CHECK_SIZE(empty_pops, 0);
+        CHECK_SIZE(lfq_len(q), 0);
+        lfq_destroy(q);
+    }
+}
+
 static void test_unbounded_never_full(void) {
     enum { N = 100000 };
     lfq_queue *q = NULL;
@@ -1644,6 +1694,7 @@ int main(int argc, char **argv) {
         TEST(test_pointer_bulk_and_burst),
         TEST(test_pointer_bulk_on_unbounded_queue),
         TEST(test_bulk_pushes_stay_together),
+        TEST(test_pop_after_own_push_finds_an_item),
         TEST(test_unbounded_never_full),
         TEST(test_close_semantics),
         TEST(test_bulk_on_closed_short_queue),
