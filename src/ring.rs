@@ -808,16 +808,19 @@ impl<T> Ring<T> {
 
     fn push_until(&self, item: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
         let mut pending = Some(item);
-        // The first try of each attempt is the inlined fast path, as in `pop_until`.
+        // A spinning try starts with the inlined fast path, as in `pop_until`.
         let attempt = |exact: bool| {
-            let item = match self.push_fast(pending.take().expect("item pending")) {
-                Ok(()) => return Some(Ok(())),
-                Err((item, Missed::FullOrEmpty)) if !exact => {
-                    pending = Some(item);
-                    return None;
+            let mut item = pending.take().expect("item pending");
+            if !exact {
+                match self.push_fast(item) {
+                    Ok(()) => return Some(Ok(())),
+                    Err((full, Missed::FullOrEmpty)) => {
+                        pending = Some(full);
+                        return None;
+                    }
+                    Err((undecided, Missed::Undecided)) => item = undecided,
                 }
-                Err((item, _)) => item,
-            };
+            }
             match self.push_once(item, exact) {
                 Err(PushError::Full(item)) => {
                     pending = Some(item);
@@ -849,15 +852,21 @@ impl<T> Ring<T> {
     }
 
     fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopError> {
-        // The first try of each attempt is the inlined fast path: a spinning consumer notices an
-        // item sooner than through `pop_once` (BENCHMARKS.md, run R).
-        let attempt = |exact| match self.pop_fast(exact) {
-            Ok(item) => Some(Ok(item)),
-            Err(Missed::FullOrEmpty) if !exact => None,
-            Err(_) => match self.pop_once(exact) {
+        // A spinning try starts with the inlined fast path, deciding from the slot alone: a
+        // spinning consumer notices an item sooner than through `pop_once` (BENCHMARKS.md, run R).
+        // The try before each sleep is the exact `pop_once`.
+        let attempt = |exact: bool| {
+            if !exact {
+                match self.pop_fast(false) {
+                    Ok(item) => return Some(Ok(item)),
+                    Err(Missed::FullOrEmpty) => return None,
+                    Err(Missed::Undecided) => {}
+                }
+            }
+            match self.pop_once(exact) {
                 Err(PopError::Empty) => None,
                 other => Some(other),
-            },
+            }
         };
         let claimed = || self.claimed_and_closed().0;
         spin_then_wait(&self.readers, deadline, attempt, claimed).unwrap_or(Err(PopError::Timeout))
